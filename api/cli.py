@@ -1,0 +1,129 @@
+"""`mestocker` console script: seed, serve, worker, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+
+from infra import migrate
+from infra.settings import Settings, SettingsError
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except (SettingsError, ValueError) as exc:
+        sys.exit(f"mestocker: configuración inválida: {exc}")
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from infra.db import make_engine
+
+    settings = _settings()
+    _say("Aplicando migraciones…")
+    migrate.upgrade(make_engine(settings.database_url))
+    _say("Esquema al día.")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from infra.bootstrap import bootstrap
+    from infra.seed.world import SeedRefused, is_seeded, seed_demo_world
+
+    settings = _settings()
+    _say(f"Base de datos: {settings.database_url.split('@')[-1]}")
+    _say("Aplicando migraciones…")
+    platform = bootstrap(settings)
+    try:
+        if args.reset:
+            _say("--reset: borrando todos los datos…")
+            migrate.downgrade(platform.engine)
+            migrate.upgrade(platform.engine)
+        with platform.session_factory() as session:
+            if is_seeded(session):
+                if args.if_empty:
+                    _say("La base de datos ya tiene datos: no se siembra de nuevo.")
+                    return 0
+                _say("La base de datos ya tiene datos. Usa --reset para sembrar desde cero.")
+                return 1
+            try:
+                seed_demo_world(session, settings, progress=_say)
+            except SeedRefused as exc:
+                _say(f"mestocker seed: {exc}")
+                return 2
+            from commerce.fulfillment.models import Movement
+
+            movements = session.scalar(select(func.count()).select_from(Movement))
+        _say(f"Mundo demo creado ({movements} movimientos de inventario).")
+        return 0
+    finally:
+        platform.close()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    _settings()
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_worker(_args: argparse.Namespace) -> int:
+    from infra.bootstrap import bootstrap
+    from infra.worker import run_worker
+
+    platform = bootstrap(_settings())
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    _say(f"Worker en marcha (bus: {platform.publisher.name}). Ctrl+C para detener.")
+    try:
+        run_worker(platform, stop)
+    finally:
+        platform.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mestocker", description="MeStocker: fulfillment + marketplace.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    seed = sub.add_parser("seed", help="create the demo world (migrates first)")
+    seed.add_argument("--reset", action="store_true", help="drop all data and seed from scratch")
+    seed.add_argument("--if-empty", action="store_true", help="do nothing when the database has data")
+    seed.set_defaults(func=cmd_seed)
+    serve = sub.add_parser("serve", help="serve the HTTP API")
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.set_defaults(func=cmd_serve)
+    worker = sub.add_parser("worker", help="outbox relay + event consumers + reservation sweeper")
+    worker.set_defaults(func=cmd_worker)
+    mig = sub.add_parser("migrate", help="apply database migrations")
+    mig.set_defaults(func=cmd_migrate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    if getattr(args, "host", "unset") is None or getattr(args, "port", "unset") is None:
+        settings = _settings()
+        args.host = args.host or settings.host
+        args.port = args.port or settings.port
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

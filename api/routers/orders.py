@@ -1,0 +1,119 @@
+"""Orders: place (idempotent), read, list, pay, cancel."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import BusDep, CurrentPrincipal, PlatformDep, ReadUowDep
+from api.errors import commerce_error_body, status_for
+from commerce.identity.principal import Principal
+from commerce.marketplace import commands, views
+from commerce.marketplace.schemas import OrderRead, PaymentRead
+from commerce.shared import idempotency
+from commerce.shared.errors import CommerceError, InvalidInput
+from infra.bootstrap import Platform
+
+router = APIRouter(prefix="/v1/orders", tags=["pedidos"])
+OrderId = Annotated[str, Path(min_length=1, max_length=32, description="p. ej. ORD-1001")]
+
+
+class OrderLineCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, max_length=32, examples=["CAF-001"])
+    quantity: int = Field(gt=0, le=commands.MAX_UNITS_PER_LINE, examples=[2])
+
+
+class OrderCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lines: list[OrderLineCreate] = Field(min_length=1, max_length=50)
+    warehouse: str | None = Field(default=None, max_length=8, examples=["BOG"],
+                                  description="Bodega; si se omite, una que pueda atender todas las líneas")
+
+
+class PaymentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    gateway: str = Field(default="sandbox", description="Solo 'sandbox' por ahora")
+    payment_token: str = Field(default="tok_approved", max_length=100)
+
+
+class OrderCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="solicitado por el cliente", min_length=1, max_length=200)
+
+
+def _place(platform: Platform, principal: Principal, body: OrderCreate) -> tuple[int, dict[str, Any]]:
+    if not principal.buyer_id:
+        raise InvalidInput("Solo un comprador puede crear pedidos desde esta ruta.")
+    try:
+        cmd = commands.PlaceOrder(buyer_id=principal.buyer_id, warehouse=body.warehouse, actor=principal,
+                                  lines=[commands.OrderLineIn(sku=ln.sku, quantity=ln.quantity) for ln in body.lines])
+        order_id = platform.bus.handle(cmd)
+        with platform.read_uow() as uow:
+            order = views.get_order(uow=uow, principal=principal, order_id=order_id)
+        return 201, order.model_dump(mode="json")
+    except CommerceError as exc:
+        return status_for(exc), commerce_error_body(exc)
+
+
+@router.post("", status_code=201, response_model=OrderRead,
+             responses={409: {"description": "Stock insuficiente o clave de idempotencia en uso"},
+                        422: {"description": "Datos inválidos o Idempotency-Key reutilizada con otro cuerpo"}},
+             summary="Place an order for the logged-in buyer (send an Idempotency-Key to retry safely)")
+def place_order(
+    body: OrderCreate, platform: PlatformDep, principal: CurrentPrincipal,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> JSONResponse:
+    if idempotency_key is None:
+        status, payload = _place(platform, principal, body)
+        return JSONResponse(payload, status_code=status)
+    scope = f"POST /v1/orders:{principal.user_id}"
+    fingerprint = idempotency.request_fingerprint(body.model_dump(mode="json"))
+    with platform.session_factory() as session:
+        replay = idempotency.claim(session, scope=scope, key=idempotency_key, request_hash=fingerprint)
+    if replay is not None:
+        return JSONResponse(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
+    try:
+        status, payload = _place(platform, principal, body)
+    except BaseException:
+        with platform.session_factory() as session:
+            idempotency.release(session, scope=scope, key=idempotency_key)
+        raise
+    with platform.session_factory() as session:
+        idempotency.complete(session, scope=scope, key=idempotency_key, status_code=status, body=payload)
+    return JSONResponse(payload, status_code=status)
+
+
+@router.get("", response_model=list[OrderRead], summary="Orders the caller may see, newest first")
+def list_orders(uow: ReadUowDep, principal: CurrentPrincipal, status: str | None = None) -> list[OrderRead]:
+    return views.list_orders(uow=uow, principal=principal, status=status)
+
+
+@router.get("/{order_id}", response_model=OrderRead, summary="One order (its buyer, a seller of a line, or staff)")
+def get_order(order_id: OrderId, uow: ReadUowDep, principal: CurrentPrincipal) -> OrderRead:
+    return views.get_order(uow=uow, principal=principal, order_id=order_id)
+
+
+@router.post("/{order_id}/payments", response_model=PaymentRead, status_code=201,
+             summary="Pay a pending order through the payment gateway")
+def pay_order(order_id: OrderId, body: PaymentCreate, bus: BusDep, principal: CurrentPrincipal) -> PaymentRead:
+    if body.gateway != "sandbox":
+        raise InvalidInput(f"La pasarela «{body.gateway}» aún no está disponible; usa «sandbox».")
+    payment: PaymentRead = bus.handle(commands.PayOrder(order_id=order_id, payment_token=body.payment_token,
+                                                        actor=principal))
+    return payment
+
+
+@router.post("/{order_id}/cancel", response_model=OrderRead, summary="Cancel (or refund, if paid) an order")
+def cancel_order(order_id: OrderId, body: OrderCancel, platform: PlatformDep,
+                 principal: CurrentPrincipal) -> OrderRead:
+    platform.bus.handle(commands.CancelOrder(order_id=order_id, reason=body.reason, actor=principal))
+    with platform.read_uow() as uow:
+        return views.get_order(uow=uow, principal=principal, order_id=order_id)

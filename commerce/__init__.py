@@ -1,0 +1,1 @@
+"""MeStocker commerce core: domain and application layer (no web, no LLM)."""

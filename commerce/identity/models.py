@@ -1,0 +1,45 @@
+"""Users and consent records (Ley 1581 de 2012)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from commerce.identity.principal import Principal, Role
+from commerce.shared.clock import utcnow
+from commerce.shared.orm import Aggregate, Base
+
+
+class User(Aggregate, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    seller_id: Mapped[str | None] = mapped_column(ForeignKey("sellers.id"), default=None)
+    buyer_id: Mapped[str | None] = mapped_column(ForeignKey("buyers.id"), default=None)
+    phone: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    mfa_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def principal(self) -> Principal:
+        """The principal this user acts as."""
+        return Principal.for_role(
+            user_id=self.id, email=self.email, role=Role(self.role), seller_id=self.seller_id, buyer_id=self.buyer_id
+        )
+
+
+class ConsentRecord(Base):
+    """A data-processing authorization given (or revoked) by a user, with its legal purpose."""
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,0 +1,30 @@
+"""Identity views and services: authentication and user look-ups."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from commerce.identity.models import User
+from commerce.identity.passwords import verify_password
+from commerce.identity.principal import Principal
+from commerce.shared.errors import NotAuthenticated
+from commerce.shared.unit_of_work import UnitOfWork
+
+DEMO_PASSWORD = "mestocker-demo"
+_BAD_LOGIN = "Correo o contraseña incorrectos."
+
+
+def authenticate(*, uow: UnitOfWork, email: str, password: str, allow_demo_password: bool) -> Principal:
+    """Return the principal for valid credentials; raise NotAuthenticated otherwise."""
+    if not allow_demo_password and password == DEMO_PASSWORD:
+        raise NotAuthenticated(_BAD_LOGIN)
+    user = uow.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None or not user.active or not verify_password(password, user.password_hash):
+        raise NotAuthenticated(_BAD_LOGIN)
+    return user.principal()
+
+
+def get_principal(*, uow: UnitOfWork, user_id: int) -> Principal | None:
+    """Return the principal of an active user, or None."""
+    user = uow.session.get(User, user_id)
+    return user.principal() if user is not None and user.active else None

@@ -1,0 +1,185 @@
+"""Marketplace handlers: placing, paying, cancelling orders and following fulfillment's events."""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+
+from sqlalchemy import select
+
+from commerce.identity.principal import Principal, Scope
+from commerce.marketplace import commands
+from commerce.marketplace.models import Buyer, Order, OrderLine, Payment, Product, Seller
+from commerce.marketplace.order_state import STATUS_ES, OrderStatus
+from commerce.marketplace.payments import ChargeStatus, PaymentGateway
+from commerce.marketplace.schemas import PaymentRead
+from commerce.shared import events
+from commerce.shared.errors import IllegalTransition, InvalidInput, NotAuthorized, NotFound
+from commerce.shared.nit import normalize_nit
+from commerce.shared.sequences import next_value
+from commerce.shared.unit_of_work import UnitOfWork
+
+FIRST_ORDER_NUMBER = 1001
+
+
+def load_order(uow: UnitOfWork, order_id: str, *, lock: bool = False) -> Order:
+    """The order with `order_id` (case-insensitive), or NotFound."""
+    order = uow.session.get(Order, order_id.strip().upper(), with_for_update=lock or None)
+    if order is None:
+        raise NotFound(f"No encontramos el pedido {order_id}.")
+    return order
+
+
+def authorize_order(principal: Principal, order: Order) -> None:
+    """Buyers see their own orders, sellers the orders with their products, staff all."""
+    if principal.is_staff or (principal.buyer_id and principal.buyer_id == order.buyer_id):
+        return
+    if principal.seller_id and any(line.seller_id == principal.seller_id for line in order.lines):
+        return
+    raise NotAuthorized(f"No tienes permiso para ver el pedido {order.id}.")
+
+
+def _authorize_buyer_action(actor: Principal, order: Order) -> None:
+    actor.require(Scope.ORDERS_WRITE)
+    if not actor.is_staff and actor.buyer_id != order.buyer_id:
+        raise NotAuthorized(f"No tienes permiso para modificar el pedido {order.id}.")
+
+
+def place_order(cmd: commands.PlaceOrder, uow: UnitOfWork) -> str:
+    """Flow 1: validate the lines and create the order; fulfillment reserves in the same transaction."""
+    cmd.actor.require(Scope.ORDERS_WRITE)
+    if not cmd.actor.is_staff and cmd.actor.buyer_id != cmd.buyer_id:
+        raise NotAuthorized("Solo puedes hacer pedidos a tu nombre.")
+    buyer = uow.session.get(Buyer, cmd.buyer_id)
+    if buyer is None:
+        raise NotFound(f"No existe el comprador {cmd.buyer_id}.")
+    quantities = Tally[str]()
+    for line in cmd.lines:
+        quantities[line.sku] += line.quantity
+    products = {p.sku: p for p in uow.session.scalars(select(Product).where(Product.sku.in_(quantities)))}
+    for sku in quantities:
+        if sku not in products or not products[sku].active:
+            raise NotFound(f"No existe el producto {sku} o no está a la venta.")
+    order = Order(id=f"ORD-{next_value(uow, 'order', start=FIRST_ORDER_NUMBER)}", buyer_id=buyer.id, total_cop=0)
+    for sku, quantity in sorted(quantities.items()):
+        product = products[sku]
+        order.lines.append(OrderLine(sku=sku, seller_id=product.seller_id, name=product.name, quantity=quantity,
+                                     unit_price_cop=product.price_cop))
+    order.total_cop = sum(line.subtotal_cop for line in order.lines)
+    uow.session.add(order)
+    order.record(
+        events.OrderCreated(order_id=order.id, buyer_id=buyer.id, warehouse=cmd.warehouse, ship_to_city=buyer.city,
+                            lines=order.line_quantities(), total_cop=order.total_cop)
+    )
+    return order.id
+
+
+def mark_stock_reserved(event: events.StockReserved, uow: UnitOfWork) -> None:
+    """Reserved stock makes the order payable until the reservation expires."""
+    order = load_order(uow, event.order_id)
+    order.warehouse = event.warehouse
+    order.transition(OrderStatus.STOCK_RESERVED)
+    order.transition(OrderStatus.PENDING_PAYMENT)
+    order.payment_due_at = event.expires_at
+
+
+def pay_order(cmd: commands.PayOrder, uow: UnitOfWork, gateway: PaymentGateway) -> PaymentRead:
+    """Flow 2: charge through the gateway; approval marks the order paid."""
+    order = load_order(uow, cmd.order_id, lock=True)
+    _authorize_buyer_action(cmd.actor, order)
+    if order.status_enum != OrderStatus.PENDING_PAYMENT:
+        raise IllegalTransition(f"El pedido {order.id} está {STATUS_ES[order.status_enum]}: no se puede pagar.")
+    attempt = len(order.payments) + 1
+    result = gateway.charge(order_id=order.id, amount_cop=order.total_cop, token=cmd.payment_token,
+                            idempotency_key=f"{order.id}:{attempt}")
+    payment = Payment(id=f"PAY-{order.id}-{attempt}", gateway=gateway.name, status=result.status,
+                      amount_cop=order.total_cop, external_ref=result.external_ref)
+    order.payments.append(payment)
+    if result.status == ChargeStatus.APPROVED:
+        order.record(events.PaymentSucceeded(order_id=order.id, payment_id=payment.id, gateway=gateway.name,
+                                             amount_cop=order.total_cop))
+        order.transition(OrderStatus.PAID)
+        order.payment_due_at = None
+        order.record(events.OrderPaid(order_id=order.id, buyer_id=order.buyer_id, warehouse=order.warehouse or "",
+                                      lines=order.line_quantities()))
+    else:
+        order.record(events.PaymentFailed(order_id=order.id, payment_id=payment.id, gateway=gateway.name,
+                                          amount_cop=order.total_cop, reason=result.reason or result.status))
+    uow.session.flush()
+    return PaymentRead.model_validate(payment)
+
+
+def cancel_order(cmd: commands.CancelOrder, uow: UnitOfWork, gateway: PaymentGateway) -> str:
+    """Cancel before payment, or refund a paid order that has not shipped; return the new status."""
+    order = load_order(uow, cmd.order_id, lock=True)
+    _authorize_buyer_action(cmd.actor, order)
+    _cancel(order, cmd.reason, gateway)
+    return order.status
+
+
+def _cancel(order: Order, reason: str, gateway: PaymentGateway | None) -> None:
+    approved = [p for p in order.payments if p.status == ChargeStatus.APPROVED]
+    if approved and order.status_enum in (OrderStatus.PAID, OrderStatus.PICKING):
+        order.transition(OrderStatus.REFUNDED)
+        for payment in approved:
+            if gateway is not None and payment.external_ref:
+                gateway.refund(external_ref=payment.external_ref, amount_cop=payment.amount_cop,
+                               idempotency_key=f"refund:{payment.id}")
+            payment.status = "refunded"
+    else:
+        order.transition(OrderStatus.CANCELLED)
+        for payment in order.payments:
+            if payment.status == ChargeStatus.PENDING:
+                payment.status = "expired"
+    order.cancel_reason = reason
+    order.payment_due_at = None
+    order.record(events.OrderCancelled(order_id=order.id, buyer_id=order.buyer_id, reason=reason))
+
+
+def cancel_expired_order(event: events.StockReleased, uow: UnitOfWork) -> None:
+    """An unpaid order whose reservation expired is cancelled (its other lines are released too)."""
+    if event.order_id is None or event.reason != "expired":
+        return
+    order = load_order(uow, event.order_id, lock=True)
+    if order.status_enum in (OrderStatus.CREATED, OrderStatus.STOCK_RESERVED, OrderStatus.PENDING_PAYMENT):
+        _cancel(order, "pago no recibido a tiempo", None)
+
+
+def mark_picking(event: events.FulfillmentStarted, uow: UnitOfWork) -> None:
+    load_order(uow, event.order_id).transition(OrderStatus.PICKING)
+
+
+def mark_shipped(event: events.OrderShipped, uow: UnitOfWork) -> None:
+    order = load_order(uow, event.order_id)
+    order.transition(OrderStatus.SHIPPED)
+    order.carrier, order.tracking_number = event.carrier, event.tracking_number
+
+
+def mark_delivered(event: events.OrderDelivered, uow: UnitOfWork) -> None:
+    order = load_order(uow, event.order_id)
+    order.transition(OrderStatus.DELIVERED)
+    order.record(events.PurchaseCompleted(order_id=order.id, buyer_id=order.buyer_id, total_cop=order.total_cop))
+
+
+def update_price(cmd: commands.UpdatePrice, uow: UnitOfWork) -> int:
+    """Change a product's price (its seller or staff); return the previous price."""
+    cmd.actor.require(Scope.CATALOG_WRITE)
+    product = uow.session.get(Product, cmd.sku.strip().upper(), with_for_update=True)
+    if product is None:
+        raise NotFound(f"No existe el producto {cmd.sku}.")
+    cmd.actor.require_seller(product.seller_id, f"el producto {product.sku}")
+    previous, product.price_cop = product.price_cop, cmd.price_cop
+    return previous
+
+
+def register_seller(cmd: commands.RegisterSeller, uow: UnitOfWork) -> str:
+    """Register a seller after validating the NIT's DIAN check digit."""
+    if not cmd.actor.is_staff:
+        raise NotAuthorized("Solo el equipo de MeStocker puede registrar vendedores.")
+    nit = normalize_nit(cmd.nit)
+    if uow.session.scalar(select(Seller.id).where(Seller.nit == nit)) is not None:
+        raise InvalidInput(f"Ya existe un vendedor con el NIT {nit}.")
+    if uow.session.get(Seller, cmd.id) is not None:
+        raise InvalidInput(f"Ya existe un vendedor con el código {cmd.id}.")
+    uow.session.add(Seller(id=cmd.id, legal_name=cmd.legal_name, nit=nit, city=cmd.city,
+                           contact_email=cmd.contact_email))
+    return cmd.id

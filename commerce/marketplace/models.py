@@ -1,0 +1,136 @@
+"""Marketplace data: sellers, buyers, catalog, carts, orders and payments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from commerce.marketplace.order_state import STATUS_ES, OrderStatus, can_transition
+from commerce.shared import events
+from commerce.shared.clock import utcnow
+from commerce.shared.errors import IllegalTransition
+from commerce.shared.orm import Aggregate, Base
+
+
+class Seller(Base):
+    __tablename__ = "sellers"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    legal_name: Mapped[str] = mapped_column(String(200))
+    nit: Mapped[str] = mapped_column(String(20), unique=True)
+    city: Mapped[str] = mapped_column(String(80))
+    contact_email: Mapped[str] = mapped_column(String(254))
+
+
+class Buyer(Base):
+    __tablename__ = "buyers"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(160))
+    cedula: Mapped[str] = mapped_column(String(20), unique=True)
+    phone: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    address: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(80))
+
+
+class Product(Base):
+    __tablename__ = "products"
+    __table_args__ = (CheckConstraint("price_cop > 0", name="price_positive"),)
+
+    sku: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(80))
+    price_cop: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Cart(Base):
+    __tablename__ = "carts"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    buyer_id: Mapped[str] = mapped_column(ForeignKey("buyers.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lines: Mapped[list[CartLine]] = relationship(cascade="all, delete-orphan", order_by="CartLine.sku")
+
+
+class CartLine(Base):
+    __tablename__ = "cart_lines"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    cart_id: Mapped[str] = mapped_column(ForeignKey("carts.id"), primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+
+
+class Order(Aggregate, Base):
+    __tablename__ = "orders"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    buyer_id: Mapped[str] = mapped_column(ForeignKey("buyers.id"), index=True)
+    warehouse: Mapped[str | None] = mapped_column(String(8), default=None)
+    status: Mapped[str] = mapped_column(String(16), default=OrderStatus.CREATED, index=True)
+    total_cop: Mapped[int] = mapped_column(Integer)
+    carrier: Mapped[str | None] = mapped_column(String(60), default=None)
+    tracking_number: Mapped[str | None] = mapped_column(String(60), default=None)
+    payment_due_at: Mapped[datetime | None] = mapped_column(default=None)
+    cancel_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.sku", lazy="selectin"
+    )
+    payments: Mapped[list[Payment]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="Payment.created_at", lazy="selectin"
+    )
+
+    @property
+    def status_enum(self) -> OrderStatus:
+        return OrderStatus(self.status)
+
+    def transition(self, target: OrderStatus) -> None:
+        """Move to `target` or raise IllegalTransition with a Spanish explanation."""
+        current = self.status_enum
+        if not can_transition(current, target):
+            raise IllegalTransition(
+                f"El pedido {self.id} está {STATUS_ES[current]} y no puede pasar a {STATUS_ES[target]}."
+            )
+        self.status = target
+
+    def line_quantities(self) -> list[events.LineQty]:
+        return [events.LineQty(sku=line.sku, quantity=line.quantity) for line in self.lines]
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    sku: Mapped[str] = mapped_column(ForeignKey("products.sku"), primary_key=True)
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_cop: Mapped[int] = mapped_column(Integer)
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+    @property
+    def subtotal_cop(self) -> int:
+        return self.quantity * self.unit_price_cop
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    gateway: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(12))  # pending, approved, rejected, refunded, expired
+    amount_cop: Mapped[int] = mapped_column(Integer)
+    external_ref: Mapped[str | None] = mapped_column(String(80), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    order: Mapped[Order] = relationship(back_populates="payments")

@@ -1,0 +1,72 @@
+"""Product search: SQLite FTS5 (embedded) or PostgreSQL full text, spanish + unaccent (production).
+
+Both ignore accents and case ("cafe" finds "Café") and match word prefixes ("audif" finds
+"Audífonos"). The index itself is created by the migrations (FTS5 table with triggers on SQLite,
+a generated tsvector column with a GIN index on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select, text
+
+from commerce.identity.principal import Principal, Scope
+from commerce.marketplace.models import Product
+from commerce.marketplace.schemas import ProductRead
+from commerce.shared.errors import InvalidInput
+from commerce.shared.unit_of_work import UnitOfWork
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+MAX_RESULTS = 50
+# Words that carry no meaning in a product query; dropped so "café de Nariño" still matches.
+_STOP_WORDS = frozenset(
+    {"a", "al", "con", "de", "del", "el", "en", "la", "las", "lo", "los", "para", "por", "un", "una", "unos",
+     "unas", "y", "o", "me", "quiero", "busco", "hay", "tienen"}
+)
+
+
+def search_terms(query: str) -> list[str]:
+    """Split a free-text query into safe search words (no FTS operators survive)."""
+    words = [w.lower() for w in _WORD.findall(query or "")]
+    return [w for w in words if w not in _STOP_WORDS][:12]
+
+
+def search_products(
+    *, uow: UnitOfWork, principal: Principal, query: str = "", max_price_cop: int | None = None,
+    limit: int = 20,
+) -> list[ProductRead]:
+    """Active products matching every word of `query` (prefixes, accents ignored), best first."""
+    principal.require(Scope.CATALOG_READ)
+    if max_price_cop is not None and max_price_cop <= 0:
+        raise InvalidInput("El precio máximo debe ser mayor que cero.")
+    limit = max(1, min(limit, MAX_RESULTS))
+    terms = search_terms(query)
+    if not terms:
+        stmt = select(Product).where(Product.active.is_(True)).order_by(Product.name)
+        if max_price_cop is not None:
+            stmt = stmt.where(Product.price_cop <= max_price_cop)
+        return [ProductRead.model_validate(p) for p in uow.session.scalars(stmt.limit(limit))]
+    skus = _ranked_skus(uow, terms, max_price_cop, limit)
+    products = {p.sku: p for p in uow.session.scalars(select(Product).where(Product.sku.in_(skus)))}
+    return [ProductRead.model_validate(products[s]) for s in skus if s in products]
+
+
+def _ranked_skus(uow: UnitOfWork, terms: list[str], max_price_cop: int | None, limit: int) -> list[str]:
+    price_clause = "AND p.price_cop <= :max_price" if max_price_cop is not None else ""
+    params: dict[str, object] = {"limit": limit, "max_price": max_price_cop}
+    if uow.session.get_bind().dialect.name == "postgresql":
+        params["q"] = " & ".join(f"{t}:*" for t in terms)
+        sql = f"""
+            SELECT p.sku FROM products p
+            WHERE p.active AND p.search_vector @@ to_tsquery('spanish', mestocker_unaccent(:q)) {price_clause}
+            ORDER BY ts_rank(p.search_vector, to_tsquery('spanish', mestocker_unaccent(:q))) DESC, p.name
+            LIMIT :limit"""
+    else:
+        params["q"] = " AND ".join(f'"{t}"*' for t in terms)
+        sql = f"""
+            SELECT p.sku FROM products_fts f JOIN products p ON p.sku = f.sku
+            WHERE products_fts MATCH :q AND p.active {price_clause}
+            ORDER BY bm25(products_fts), p.name
+            LIMIT :limit"""
+    return [row[0] for row in uow.session.execute(text(sql), params)]

@@ -1,0 +1,43 @@
+"""Read-side queries of the marketplace. Each authorizes the principal before returning data."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from commerce.identity.principal import Principal, Scope
+from commerce.marketplace.handlers import authorize_order, load_order
+from commerce.marketplace.models import Order, OrderLine
+from commerce.marketplace.order_state import OrderStatus
+from commerce.marketplace.schemas import OrderRead
+from commerce.shared.errors import InvalidInput
+from commerce.shared.unit_of_work import UnitOfWork
+
+
+def get_order(*, uow: UnitOfWork, principal: Principal, order_id: str) -> OrderRead:
+    """One order with its lines and payments, if the principal may see it."""
+    principal.require(Scope.ORDERS_READ)
+    order = load_order(uow, order_id)
+    authorize_order(principal, order)
+    return OrderRead.model_validate(order)
+
+
+def list_orders(
+    *, uow: UnitOfWork, principal: Principal, status: str | None = None, limit: int = 50
+) -> list[OrderRead]:
+    """Orders the principal may see (own, containing own products, or all for staff), newest first."""
+    principal.require(Scope.ORDERS_READ)
+    stmt = select(Order).order_by(Order.created_at.desc(), Order.id.desc()).limit(max(1, min(limit, 200)))
+    if status:
+        if status not in set(OrderStatus):
+            raise InvalidInput(f"Estado de pedido desconocido: {status}.")
+        stmt = stmt.where(Order.status == status)
+    if principal.is_staff:
+        pass
+    elif principal.buyer_id:
+        stmt = stmt.where(Order.buyer_id == principal.buyer_id)
+    elif principal.seller_id:
+        mine = select(OrderLine.order_id).where(OrderLine.seller_id == principal.seller_id)
+        stmt = stmt.where(Order.id.in_(mine))
+    else:
+        return []
+    return [OrderRead.model_validate(o) for o in uow.session.scalars(stmt)]

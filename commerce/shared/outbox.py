@@ -1,0 +1,64 @@
+"""Transactional outbox and the processed-message table that makes consumers idempotent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from commerce.shared.clock import utcnow
+from commerce.shared.events import EventEnvelope
+from commerce.shared.orm import Base
+
+
+class OutboxMessage(Base):
+    """One event waiting to be (or already) published; written with the state change it describes."""
+
+    __tablename__ = "outbox"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(128))
+    occurred_at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    published_at: Mapped[datetime | None] = mapped_column(index=True, default=None)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500), default=None)
+
+    @classmethod
+    def from_envelope(cls, envelope: EventEnvelope) -> OutboxMessage:
+        return cls(
+            event_id=envelope.id,
+            name=envelope.name,
+            version=envelope.version,
+            key=envelope.key,
+            occurred_at=envelope.occurred_at,
+            payload=envelope.payload,
+            attempts=0,
+        )
+
+    def envelope(self) -> EventEnvelope:
+        return EventEnvelope(
+            id=self.event_id,
+            name=self.name,
+            version=self.version,
+            occurred_at=self.occurred_at,
+            key=self.key,
+            payload=self.payload,
+        )
+
+
+class ProcessedMessage(Base):
+    """Marks that a consumer already applied an event: inserted in the same transaction as its effects."""
+
+    __tablename__ = "processed_messages"
+    __table_args__ = (UniqueConstraint("consumer", "event_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    consumer: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[str] = mapped_column(String(64))
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow)

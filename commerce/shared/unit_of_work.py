@@ -1,0 +1,62 @@
+"""The unit of work owns the transaction: domain changes and their outbox rows commit together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.orm import Session
+
+from commerce.shared.events import Event
+from commerce.shared.orm import Aggregate
+from commerce.shared.outbox import OutboxMessage
+
+SessionFactory = Callable[[], Session]
+
+
+class UnitOfWork:
+    """One database transaction. Handlers use `session`; only the message bus calls `commit`."""
+
+    session: Session
+
+    def __init__(self, session_factory: SessionFactory) -> None:
+        self._session_factory = session_factory
+        self._loose_events: list[Event] = []
+
+    def __enter__(self) -> Self:
+        self.session = self._session_factory()
+        self._loose_events = []
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # Anything not committed explicitly is rolled back: a failed command changes nothing.
+        self.session.rollback()
+        self.session.close()
+
+    def add_event(self, event: Event) -> None:
+        """Record an event that no single aggregate owns (e.g. a bulk stock update)."""
+        self._loose_events.append(event)
+
+    def collect_new_events(self) -> list[Event]:
+        """Take the events recorded since the last call, from aggregates and loose ones."""
+        events, self._loose_events = self._loose_events, []
+        for obj in list(self.session.identity_map.values()) + list(self.session.new):
+            if isinstance(obj, Aggregate):
+                events.extend(obj.pop_events())
+        return events
+
+    def stage_outbox(self, event: Event) -> None:
+        """Write the event's outbox row in this transaction."""
+        self.session.add(OutboxMessage.from_envelope(event.envelope()))
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()

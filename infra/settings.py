@@ -1,0 +1,120 @@
+"""All configuration, from `MESTOCKER_*` environment variables (or a .env file).
+
+Two profiles share one code path: `embedded` (default: SQLite, in-process bus, embedded Chroma,
+everything under MESTOCKER_DATA_DIR) and `production` (PostgreSQL, Kafka/Redis, Chroma server).
+Production refuses embedded adapters at start-up instead of failing later.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Profile(StrEnum):
+    EMBEDDED = "embedded"
+    PRODUCTION = "production"
+
+
+class BusKind(StrEnum):
+    INPROCESS = "inprocess"
+    REDIS = "redis"
+    KAFKA = "kafka"
+
+
+class ChromaMode(StrEnum):
+    EMBEDDED = "embedded"
+    HTTP = "http"
+
+
+class SettingsError(ValueError):
+    """Raised for unsafe or inconsistent configuration."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MESTOCKER_", env_file=".env", extra="ignore")
+
+    profile: Profile = Profile.EMBEDDED
+    data_dir: Path = Path("./var")
+    database_url: str = ""
+    database_pool_size: int = 10
+    bus: BusKind = BusKind.INPROCESS
+    redis_url: str = ""
+    kafka_bootstrap_servers: str = ""
+    kafka_topic: str = "mestocker.domain-events"
+    redis_stream: str = "mestocker:domain-events"
+    chroma_mode: ChromaMode = ChromaMode.EMBEDDED
+    chroma_url: str = ""
+    jwt_secret: str = ""
+    jwt_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # Run the outbox relay, consumers and the reservation sweeper inside `mestocker serve`.
+    embedded_worker: bool = True
+    relay_interval_seconds: float = Field(default=0.5, gt=0)
+    sweeper_interval_seconds: float = Field(default=30.0, gt=0)
+    seed_password: str = ""
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str) -> str:
+        value = value.strip()
+        if value.startswith(("postgresql://", "postgres://")):
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        if value and not value.startswith(("sqlite:///", "postgresql+psycopg://", "sqlite://")):
+            raise SettingsError(
+                "MESTOCKER_DATABASE_URL must start with sqlite:/// or postgresql:// "
+                f"(got {value.split(':', 1)[0]}://…)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _defaults_and_production_guard(self) -> Self:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'mestocker.db').as_posix()}"
+        if self.profile == Profile.PRODUCTION:
+            problems = []
+            if self.is_sqlite:
+                problems.append("MESTOCKER_DATABASE_URL must point to PostgreSQL (postgresql://…), not SQLite")
+            if self.bus == BusKind.INPROCESS:
+                problems.append("MESTOCKER_BUS must be kafka or redis, not the in-process bus")
+            if self.chroma_mode == ChromaMode.EMBEDDED:
+                problems.append("MESTOCKER_CHROMA_MODE must be http (a ChromaDB server), not embedded")
+            if len(self.jwt_secret) < 32:
+                problems.append("MESTOCKER_JWT_SECRET must be set to at least 32 characters")
+            if problems:
+                raise SettingsError("production profile refuses embedded adapters: " + "; ".join(problems))
+        if self.bus == BusKind.REDIS and not self.redis_url:
+            raise SettingsError("MESTOCKER_BUS=redis needs MESTOCKER_REDIS_URL")
+        if self.bus == BusKind.KAFKA and not self.kafka_bootstrap_servers:
+            raise SettingsError("MESTOCKER_BUS=kafka needs MESTOCKER_KAFKA_BOOTSTRAP_SERVERS")
+        if self.chroma_mode == ChromaMode.HTTP and not self.chroma_url:
+            raise SettingsError("MESTOCKER_CHROMA_MODE=http needs MESTOCKER_CHROMA_URL")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def is_production(self) -> bool:
+        return self.profile == Profile.PRODUCTION
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def checkpoints_path(self) -> Path:
+        return self.data_dir / "checkpoints.sqlite"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own `Settings(...)` instead)."""
+    return Settings()

@@ -1,0 +1,54 @@
+"""The background worker: outbox relay, broker consumers and the reservation sweeper."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from commerce.fulfillment.commands import ReleaseExpiredReservations
+from infra.bootstrap import Platform
+
+log = logging.getLogger(__name__)
+
+
+def run_worker(platform: Platform, stop: threading.Event) -> None:
+    """Loop until `stop` is set: relay the outbox, consume the broker, sweep expired reservations."""
+    settings = platform.settings
+    subscriber = platform.subscriber()
+    next_sweep = 0.0
+    try:
+        while not stop.is_set():
+            platform.relay.drain()
+            if subscriber is not None:
+                try:
+                    subscriber.poll(platform.consumers, timeout=0.2)
+                except Exception:
+                    log.exception("consumer poll failed; retrying")
+                    stop.wait(1.0)
+            if time.monotonic() >= next_sweep:
+                _sweep(platform)
+                next_sweep = time.monotonic() + settings.sweeper_interval_seconds
+            # Wake up early when a command committed new events.
+            platform.outbox_signal.wait(settings.relay_interval_seconds)
+            platform.outbox_signal.clear()
+    finally:
+        if subscriber is not None:
+            subscriber.close()
+
+
+def _sweep(platform: Platform) -> None:
+    try:
+        released = platform.bus.handle(ReleaseExpiredReservations())
+        if released:
+            log.info("released %d expired reservations", released)
+    except Exception:
+        log.exception("reservation sweeper failed; will retry")
+
+
+def start_background_worker(platform: Platform) -> tuple[threading.Thread, threading.Event]:
+    """Run the worker in a daemon thread (embedded `serve`); set the event to stop it."""
+    stop = threading.Event()
+    thread = threading.Thread(target=run_worker, args=(platform, stop), name="mestocker-worker", daemon=True)
+    thread.start()
+    return thread, stop
