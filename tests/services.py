@@ -181,9 +181,7 @@ def _wrapper(user: pwd.struct_passwd | None, death_signal: str) -> list[str]:
     runuser = shutil.which("runuser")
     if runuser:
         return [runuser, "-u", user.pw_name, "--"]
-    raise ServiceUnavailable(
-        f"running as root and neither setpriv nor runuser is available to drop to {user.pw_name}"
-    )
+    raise ServiceUnavailable(f"running as root and neither setpriv nor runuser is available to drop to {user.pw_name}")
 
 
 def _launch(
@@ -239,19 +237,17 @@ def _run(
         raise ServiceUnavailable(f"{Path(argv[0]).name} exited with {proc.returncode}\n{_tail(log_path)}")
 
 
-def _stop_process(
-    proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = STOP_TIMEOUT
-) -> None:
+def _stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = STOP_TIMEOUT) -> None:
     """Signal the process group, then SIGKILL it if it does not exit in time."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, sig)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=timeout)
-    # Also reap stragglers the server left in its group (the leader may be gone already).
+    if proc.poll() is not None:
+        return
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
+        os.killpg(proc.pid, sig)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=timeout)
 
 
@@ -268,9 +264,7 @@ def _wait_ready(
         if ready():
             return
         if time.monotonic() > deadline:
-            raise ServiceUnavailable(
-                f"{name} did not accept connections within {timeout:.0f}s\n{_tail(log_path)}"
-            )
+            raise ServiceUnavailable(f"{name} did not accept connections within {timeout:.0f}s\n{_tail(log_path)}")
         time.sleep(0.1)
 
 
@@ -408,9 +402,7 @@ def run_postgres(database: str = PG_DATABASE, timeout: float = START_TIMEOUT) ->
             user=user,
         )  # fmt: skip
         # Trust only the private socket dir and loopback; nothing else may connect.
-        (data / "pg_hba.conf").write_text(
-            "local all all trust\nhost all all 127.0.0.1/32 trust\n", encoding="utf-8"
-        )
+        (data / "pg_hba.conf").write_text("local all all trust\nhost all all 127.0.0.1/32 trust\n", encoding="utf-8")
 
         def start(port: int) -> subprocess.Popen[bytes]:
             settings = {
@@ -440,18 +432,14 @@ def run_postgres(database: str = PG_DATABASE, timeout: float = START_TIMEOUT) ->
         proc, port = _start_with_retries("postgres", start, ready, log_path=log_path, timeout=timeout)
 
         def admin_connect(dbname: str) -> psycopg.Connection[tuple[object, ...]]:
-            return psycopg.connect(
-                host="127.0.0.1", port=port, user=PG_SUPERUSER, dbname=dbname, autocommit=True
-            )
+            return psycopg.connect(host="127.0.0.1", port=port, user=PG_SUPERUSER, dbname=dbname, autocommit=True)
 
         try:
             # In template1, so the test database and any database a test creates later have it.
             with admin_connect("template1") as conn:
                 conn.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
         except psycopg.Error as exc:
-            log.warning(
-                "postgres: CREATE EXTENSION unaccent failed (is postgresql-contrib installed?): %s", exc
-            )
+            log.warning("postgres: CREATE EXTENSION unaccent failed (is postgresql-contrib installed?): %s", exc)
         try:
             with admin_connect("postgres") as conn:
                 conn.execute(f'CREATE DATABASE "{database}"')
@@ -543,9 +531,7 @@ def run_redis(timeout: float = START_TIMEOUT) -> Iterator[str]:
             finally:
                 client.close()
 
-        proc, port = _start_with_retries(
-            f"redis ({binary.name})", start, ready, log_path=log_path, timeout=timeout
-        )
+        proc, port = _start_with_retries(f"redis ({binary.name})", start, ready, log_path=log_path, timeout=timeout)
         _record_startup(f"redis ({binary.name})", started, port)
         yield f"redis://127.0.0.1:{port}/0"
 

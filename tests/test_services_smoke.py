@@ -60,9 +60,7 @@ def test_kafka_produce_consume_round_trip(kafka_bootstrap: str) -> None:
 
     delivered: list[str] = []
     producer = Producer({"bootstrap.servers": kafka_bootstrap})
-    producer.produce(
-        topic, key=b"k", value=b"hello", on_delivery=lambda err, _msg: delivered.append(str(err))
-    )
+    producer.produce(topic, key=b"k", value=b"hello", on_delivery=lambda err, _msg: delivered.append(str(err)))
     assert producer.flush(10) == 0
     assert delivered == ["None"]
 

@@ -1,0 +1,116 @@
+"""Shared fixtures: a seeded platform on SQLite always, and on PostgreSQL when a server can start.
+
+Seeding takes a moment (90 days of history, scrypt hashes), so each database kind is seeded once
+into a template; every test gets its own copy (a file copy on SQLite, CREATE DATABASE … TEMPLATE
+on PostgreSQL) and may change it freely.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
+
+from api.app import create_app
+from infra.bootstrap import Platform, bootstrap
+from infra.seed.world import seed_demo_world
+from infra.settings import Settings
+
+pytest_plugins = ["tests.services"]
+
+DEMO_PASSWORD = "mestocker-demo"
+
+
+def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Settings:
+    """Settings for a test, ignoring any .env file of the developer."""
+    values: dict[str, object] = {"data_dir": data_dir, "database_url": database_url, "embedded_worker": False}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def seed_into(settings: Settings) -> None:
+    platform = bootstrap(settings)
+    try:
+        with platform.session_factory() as session:
+            seed_demo_world(session, settings)
+    finally:
+        platform.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("sqlite-template")
+    path = folder / "template.db"
+    seed_into(make_settings(folder, f"sqlite:///{path}"))
+    return path
+
+
+def _admin_conninfo(url: str) -> str:
+    parsed = make_url(url)
+    return f"host={parsed.host} port={parsed.port} user={parsed.username} dbname=postgres"
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A seeded PostgreSQL database used as CREATE DATABASE template."""
+    name = "mestocker_template"
+    with psycopg.connect(_admin_conninfo(postgres_url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    seed_into(make_settings(tmp_path_factory.mktemp("pg-template"), url))
+    return url
+
+
+def _postgres_copy(template_url: str) -> Iterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    template = make_url(template_url).database
+    admin = _admin_conninfo(template_url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield make_url(template_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A private, seeded database: SQLite, then PostgreSQL."""
+    if request.param == "sqlite":
+        target = tmp_path / "mestocker.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        yield f"sqlite:///{target}"
+    else:
+        yield from _postgres_copy(request.getfixturevalue("postgres_template"))
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+def platform(settings: Settings) -> Iterator[Platform]:
+    built = bootstrap(settings)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def client(platform: Platform) -> Iterator[TestClient]:
+    with TestClient(create_app(platform, background_worker=False)) as test_client:
+        yield test_client
+
+
+def auth_headers(client: TestClient, email: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
+    response = client.post("/v1/auth/token", data={"username": email, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from infra.settings import BusKind, Profile, Settings
+
+SECRET = "x" * 40
+
+
+def build(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def test_embedded_defaults_keep_state_under_the_data_dir(tmp_path: Path) -> None:
+    settings = build(data_dir=tmp_path)
+    assert settings.profile == Profile.EMBEDDED
+    assert settings.database_url == f"sqlite:///{tmp_path.as_posix()}/mestocker.db"
+    assert settings.bus == BusKind.INPROCESS
+    assert settings.chroma_path == tmp_path / "chroma"
+
+
+def test_postgres_urls_are_normalised_to_psycopg3() -> None:
+    assert build(database_url="postgresql://u@h/db").database_url == "postgresql+psycopg://u@h/db"
+    assert build(database_url="postgres://u@h/db").database_url == "postgresql+psycopg://u@h/db"
+
+
+def test_unknown_database_scheme_is_refused() -> None:
+    with pytest.raises(ValidationError, match="sqlite:/// or postgresql://"):
+        build(database_url="mysql://u@h/db")
+
+
+@pytest.mark.parametrize(
+    ("values", "complaint"),
+    [
+        ({}, "not SQLite"),
+        ({"database_url": "postgresql://u@h/db"}, "not the in-process bus"),
+        ({"database_url": "postgresql://u@h/db", "bus": "kafka", "kafka_bootstrap_servers": "k:9092"},
+         "not embedded"),
+        ({"database_url": "postgresql://u@h/db", "bus": "redis", "redis_url": "redis://r", "chroma_mode": "http",
+          "chroma_url": "http://c", "jwt_secret": "short"}, "JWT_SECRET"),
+    ],
+)
+def test_production_refuses_embedded_adapters(values: dict[str, object], complaint: str) -> None:
+    with pytest.raises(ValidationError, match=complaint):
+        build(profile="production", **values)
+
+
+def test_production_with_real_services_validates() -> None:
+    settings = build(profile="production", database_url="postgresql://u@h/db", bus="kafka",
+                     kafka_bootstrap_servers="k:9092", chroma_mode="http", chroma_url="http://c:8000",
+                     jwt_secret=SECRET)
+    assert settings.is_production and not settings.is_sqlite
+
+
+def test_env_prefix_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MESTOCKER_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("MESTOCKER_PORT", "8123")
+    settings = build()
+    assert settings.port == 8123
+    assert settings.data_dir == tmp_path
