@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.routers import auth, fulfillment, health, inventory, orders, products
+from api.chat_wiring import open_chat
+from api.routers import auth, chat, fulfillment, health, inventory, orders, products
 from api.security import signing_secret
 from infra.bootstrap import Platform, bootstrap
 from infra.worker import start_background_worker
@@ -31,10 +32,12 @@ def create_app(platform: Platform | None = None, *, background_worker: bool | No
         app.state.platform = current
         app.state.jwt_secret = signing_secret(current.settings)
         run_worker = current.settings.embedded_worker if background_worker is None else background_worker
+        app.state.chat, close_chat = open_chat(current)
         worker = start_background_worker(current) if run_worker else None
         try:
             yield
         finally:
+            close_chat()
             if worker is not None:
                 thread, stop = worker
                 stop.set()
@@ -45,6 +48,6 @@ def create_app(platform: Platform | None = None, *, background_worker: bool | No
 
     app = FastAPI(title="MeStocker API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
-    for module in (health, auth, inventory, products, orders, fulfillment):
+    for module in (health, auth, inventory, products, orders, fulfillment, chat):
         app.include_router(module.router)
     return app

@@ -96,6 +96,51 @@ def cmd_worker(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_chat(args: argparse.Namespace) -> int:
+    from api.chat_wiring import open_chat
+    from commerce.identity.services import principal_by_email
+    from commerce.shared.errors import CommerceError
+    from infra.bootstrap import bootstrap
+
+    platform = bootstrap(_settings())
+    chat, close = open_chat(platform)
+    try:
+        with platform.read_uow() as uow:
+            principal = principal_by_email(uow=uow, email=args.as_user)
+        if principal is None:
+            _say(f"mestocker chat: no existe el usuario {args.as_user}.")
+            return 1
+
+        def turn(message: str) -> None:
+            try:
+                result = chat.send(principal=principal, thread_id=args.thread, message=message, channel="cli")
+            except CommerceError as exc:
+                print(exc.message, file=sys.stderr)
+                return
+            if args.json:
+                print(result.model_dump_json())
+                return
+            calls = ", ".join(f"{c.name} [{c.status}]" for c in result.tool_calls)
+            print(f"[{result.agent}{' · ' + calls if calls else ''}]\n{result.reply}")
+
+        if args.message:
+            turn(" ".join(args.message))
+            return 0
+        _say(f"Conversación {args.thread} como {principal.email}. Escribe «salir» para terminar.")
+        while True:
+            try:
+                line = input("> ").strip()
+            except EOFError:
+                return 0
+            if line.lower() in {"salir", "exit", "quit"}:
+                return 0
+            if line:
+                turn(line)
+    finally:
+        close()
+        platform.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mestocker", description="MeStocker: fulfillment + marketplace.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -109,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     worker = sub.add_parser("worker", help="outbox relay + event consumers + reservation sweeper")
     worker.set_defaults(func=cmd_worker)
+    chat = sub.add_parser("chat", help="talk to the assistant (one message, or interactive without one)")
+    chat.add_argument("--as", dest="as_user", default="laura.gomez@example.co", help="email of the user you act as")
+    chat.add_argument("--thread", default="cli", help="conversation id (the same id continues a conversation)")
+    chat.add_argument("--json", action="store_true", help="print each turn as the API's JSON")
+    chat.add_argument("message", nargs="*", help="the message; without it, an interactive session starts")
+    chat.set_defaults(func=cmd_chat)
     mig = sub.add_parser("migrate", help="apply database migrations")
     mig.set_defaults(func=cmd_migrate)
     return parser

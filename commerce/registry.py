@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from commerce import support
 from commerce.fulfillment import commands as fc
 from commerce.fulfillment import handlers as fh
 from commerce.marketplace import commands as mc
@@ -35,6 +36,7 @@ COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
     mc.CancelOrder: mh.cancel_order,
     mc.UpdatePrice: mh.update_price,
     mc.RegisterSeller: mh.register_seller,
+    support.OpenSupportTicket: support.open_support_ticket,
 }
 
 # In-transaction reactions: they run inside the command's transaction, so a failure undoes it all.

@@ -19,7 +19,8 @@ def target_metadata() -> MetaData:
     import commerce.notifications
     import commerce.shared.idempotency
     import commerce.shared.outbox
-    import commerce.shared.sequences  # noqa: F401
+    import commerce.shared.sequences
+    import commerce.support  # noqa: F401
     from commerce.shared.orm import Base
 
     return Base.metadata

@@ -28,3 +28,9 @@ def get_principal(*, uow: UnitOfWork, user_id: int) -> Principal | None:
     """Return the principal of an active user, or None."""
     user = uow.session.get(User, user_id)
     return user.principal() if user is not None and user.active else None
+
+
+def principal_by_email(*, uow: UnitOfWork, email: str) -> Principal | None:
+    """Return the principal of the active user with `email` (operators acting from the CLI), or None."""
+    user = uow.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    return user.principal() if user is not None and user.active else None

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter as Tally
-
 from sqlalchemy import select
 
 from commerce.identity.principal import Principal, Scope
 from commerce.marketplace import commands
-from commerce.marketplace.models import Buyer, Order, OrderLine, Payment, Product, Seller
+from commerce.marketplace.models import Order, OrderLine, Payment, Product, Seller
+from commerce.marketplace.order_request import check_order_request
 from commerce.marketplace.order_state import STATUS_ES, OrderStatus
 from commerce.marketplace.payments import ChargeStatus, PaymentGateway
 from commerce.marketplace.schemas import PaymentRead
@@ -46,19 +45,8 @@ def _authorize_buyer_action(actor: Principal, order: Order) -> None:
 
 def place_order(cmd: commands.PlaceOrder, uow: UnitOfWork) -> str:
     """Flow 1: validate the lines and create the order; fulfillment reserves in the same transaction."""
-    cmd.actor.require(Scope.ORDERS_WRITE)
-    if not cmd.actor.is_staff and cmd.actor.buyer_id != cmd.buyer_id:
-        raise NotAuthorized("Solo puedes hacer pedidos a tu nombre.")
-    buyer = uow.session.get(Buyer, cmd.buyer_id)
-    if buyer is None:
-        raise NotFound(f"No existe el comprador {cmd.buyer_id}.")
-    quantities = Tally[str]()
-    for line in cmd.lines:
-        quantities[line.sku] += line.quantity
-    products = {p.sku: p for p in uow.session.scalars(select(Product).where(Product.sku.in_(quantities)))}
-    for sku in quantities:
-        if sku not in products or not products[sku].active:
-            raise NotFound(f"No existe el producto {sku} o no está a la venta.")
+    request = check_order_request(uow, cmd.actor, cmd)
+    buyer, products, quantities = request.buyer, request.products, request.quantities
     order = Order(id=f"ORD-{next_value(uow, 'order', start=FIRST_ORDER_NUMBER)}", buyer_id=buyer.id, total_cop=0)
     for sku, quantity in sorted(quantities.items()):
         product = products[sku]

@@ -45,10 +45,16 @@ class OutboxRelay:
                 session.rollback()
                 return self._relay_unlocked()
             batch = [(row.seq, row.envelope()) for row in self._batch(session)]
-            if not batch or not self._publish(batch):
+            if not batch:
                 session.rollback()
                 return 0
-            self._mark_published(session, [seq for seq, _ in batch])
+            seqs = [seq for seq, _ in batch]
+            if not self._publish(batch):
+                # Record the failure in the session that holds the row locks: another session
+                # would wait on them forever.
+                self._record_failure(session, seqs)
+                return 0
+            self._mark_published(session, seqs)
             return len(batch)
 
     def _batch(self, session: Session) -> list[OutboxMessage]:
@@ -66,17 +72,23 @@ class OutboxRelay:
         with self.read_session_factory() as session:
             batch = [(row.seq, row.envelope()) for row in self._batch(session)]
             session.rollback()
-        if not batch or not self._publish(batch):
+        if not batch:
             return 0
+        seqs = [seq for seq, _ in batch]
+        published = self._publish(batch)  # outside any write transaction (see relay_once)
         with self.session_factory() as session:
-            self._mark_published(session, [seq for seq, _ in batch])
+            if not published:
+                self._record_failure(session, seqs)
+                return 0
+            self._mark_published(session, seqs)
         return len(batch)
 
     def _publish(self, batch: list[tuple[int, EventEnvelope]]) -> bool:
         try:
             self.publisher.publish([envelope for _, envelope in batch])
         except PublishError as exc:
-            self._record_failure([seq for seq, _ in batch], str(exc))
+            self.last_error = str(exc)
+            log.warning("outbox relay: publish failed, will retry: %s", exc)
             return False
         self.last_error = None
         return True
@@ -99,16 +111,13 @@ class OutboxRelay:
             total += sent
         return total
 
-    def _record_failure(self, seqs: list[int], error: str) -> None:
-        self.last_error = error
-        log.warning("outbox relay: publish failed, will retry: %s", error)
-        with self.session_factory() as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.seq.in_(seqs))
-                .values(attempts=OutboxMessage.attempts + 1, last_error=error[:500])
-            )
-            session.commit()
+    def _record_failure(self, session: Session, seqs: list[int]) -> None:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.seq.in_(seqs))
+            .values(attempts=OutboxMessage.attempts + 1, last_error=(self.last_error or "")[:500])
+        )
+        session.commit()
 
     def pending(self) -> int:
         """How many events wait to be published."""

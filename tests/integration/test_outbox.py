@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from sqlalchemy import func, select, update
 from commerce.fulfillment import commands as fc
 from commerce.marketplace import commands as mc
 from commerce.notifications import BuyerNotification
+from commerce.shared.clock import utcnow
 from commerce.shared.events import EventEnvelope
 from commerce.shared.outbox import OutboxMessage, ProcessedMessage
 from infra.bootstrap import Platform, bootstrap
@@ -69,21 +71,19 @@ def _republish_everything(platform: Platform) -> None:
 
 
 def _outage_then_recovery(platform: Platform, flaky: FlakyPublisher, relay: OutboxRelay) -> int:
-    """Write the orders during an outage; return how many outbox rows were waiting."""
-    with platform.read_uow() as uow:
-        already = uow.session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
-    relay.drain()  # clears the seed-time adjustment noise? no: nothing yet; keeps the test honest
+    """Write the orders while the broker is down; check nothing is lost or delivered; bring it back."""
     orders = _write_orders(platform)
     assert len(set(orders)) == ORDERS
     for _ in range(3):
         assert relay.relay_once() == 0
     waiting, notes, _ = _counts(platform)
     assert flaky.failures >= 3 and notes == 0
-    assert waiting >= ORDERS * 3 + already - already  # order.created + movement + stock.reserved per order
+    assert waiting >= ORDERS * 2  # at least order.created + stock.reserved per order, all kept
+    assert relay.last_error == "broker unreachable"
     with platform.read_uow() as uow:
-        assert uow.session.scalar(select(func.min(OutboxMessage.attempts))
-                                  .where(OutboxMessage.published_at.is_(None))) == 0 or True
-        assert relay.last_error == "broker unreachable"
+        attempted = uow.session.scalar(select(func.max(OutboxMessage.attempts))
+                                       .where(OutboxMessage.published_at.is_(None)))
+    assert attempted and attempted >= 1, "failed publishes are counted on the waiting rows"
     flaky.down = False
     return waiting
 
@@ -166,9 +166,7 @@ def test_redis_publisher_reports_an_unreachable_server() -> None:
                                          payload={}).envelope()])
 
 
-def time_now():  # type: ignore[no-untyped-def]
-    from commerce.shared.clock import utcnow
-
+def time_now() -> datetime:
     return utcnow()
 
 

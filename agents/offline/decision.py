@@ -1,0 +1,50 @@
+"""The offline model's choice for one turn, and what earlier turns of the thread settled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents.offline.extract import Entities
+
+
+@dataclass
+class ThreadContext:
+    """What earlier turns settled: the last tool used and the last product, order and warehouse."""
+
+    tool: str | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+    sku: str | None = None
+    order_id: str | None = None
+    warehouse: str | None = None
+    proposal_id: str | None = None
+
+    def remember_call(self, name: str, args: dict[str, Any]) -> None:
+        self.tool, self.args = name, dict(args)
+        self.sku = args.get("sku") or _first_line_sku(args) or self.sku
+        self.order_id = args.get("order_id") or self.order_id
+        self.warehouse = args.get("warehouse") or args.get("to_warehouse") or self.warehouse
+        self.proposal_id = args.get("proposal_id") or self.proposal_id
+
+    def remember_text(self, ents: Entities) -> None:
+        self.sku = ents.product.sku or self.sku
+        self.order_id = ents.order_id or self.order_id
+        self.proposal_id = ents.proposal_id or self.proposal_id
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A tool with canonical arguments, or a reply; `tool` may be set with a question when args are missing."""
+
+    tool: str | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+    text: str | None = None
+
+    @property
+    def is_call(self) -> bool:
+        return self.tool is not None and self.text is None
+
+
+def _first_line_sku(args: dict[str, Any]) -> str | None:
+    lines = args.get("lines") or []
+    return lines[0].get("sku") if lines and isinstance(lines[0], dict) else None

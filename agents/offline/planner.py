@@ -1,0 +1,136 @@
+"""From the last human message (and the thread before it) to one tool call or one short question."""
+
+from __future__ import annotations
+
+from agents.offline.arguments import BUILDERS, which_product
+from agents.offline.decision import Decision, ThreadContext
+from agents.offline.extract import Entities, extract
+from agents.offline.intents import (
+    BYES,
+    GREETINGS,
+    NO_WORDS,
+    THANKS,
+    YES_WORDS,
+    keyword_scores,
+    phrase_at,
+)
+from agents.offline.lexicon import Lexicon
+from agents.offline.normalize import Utterance, parse
+
+THRESHOLD = 1.5
+# Ties go to the more specific request (a cancellation mentions an order, not the other way round).
+PRIORITY = (
+    "cancel_order", "approve_reorder", "transfer_stock", "update_price", "track_shipment",
+    "get_stock_movements", "list_low_stock", "top_products", "sales_summary", "list_reorder_proposals",
+    "create_order", "escalate_to_human", "search_knowledge", "list_orders", "get_order", "get_stock",
+    "search_products",
+)
+FOLLOW_UP_STARTS = ("y", "tambien", "ahora", "igual", "lo", "la", "mismo", "pero", "entonces", "otra")
+
+
+def decide(text: str, ctx: ThreadContext, lexicon: Lexicon) -> Decision:
+    """The one action the offline model takes for this message."""
+    utt = parse(text)
+    ents = extract(utt, lexicon)
+    scores = _scores(utt, ents)
+    tool = _best(scores)
+    small_talk = _small_talk(utt, tool)
+    if small_talk:
+        return Decision(text=small_talk)
+    if tool is None:
+        tool = _follow_up_tool(utt, ents, ctx)
+    if tool is None:
+        return _no_intent(ents, lexicon)
+    return BUILDERS[tool](utt, ents, ctx, lexicon)
+
+
+def _scores(utt: Utterance, ents: Entities) -> dict[str, float]:
+    s = keyword_scores(utt)
+
+    def bump(tool: str, by: float, only_if_present: bool = False) -> None:
+        if not only_if_present or tool in s:
+            s[tool] = s.get(tool, 0.0) + by
+
+    if ents.order_id:
+        bump("get_order", 2)
+        for tool in ("track_shipment", "cancel_order"):
+            bump(tool, 1.5, only_if_present=True)
+        bump("list_orders", -2)
+        bump("create_order", -1.5, only_if_present=True)
+    if ents.proposal_id:
+        bump("approve_reorder", 1.5, only_if_present=True)
+        bump("list_reorder_proposals", 0.5)
+    if len(ents.codes) >= 2:
+        bump("transfer_stock", 1.5)
+    if ents.product.skus:
+        bump("get_stock", 0.5, only_if_present=True)
+        if ents.codes and len(ents.codes) == 1:
+            bump("get_stock", 1)  # a product and a place, nothing else: "¿cargadores en Medellín?"
+        bump("list_low_stock", -2, only_if_present=True)
+        bump("create_order", 1 if ents.quantity else 0.5, only_if_present=True)
+        bump("get_stock_movements", 0.5, only_if_present=True)
+    elif "list_low_stock" in s:
+        bump("list_low_stock", 1.5)
+        bump("get_stock", -1, only_if_present=True)
+    if ents.max_price:
+        bump("search_products", 2)
+    if (ents.price or ents.percent) and ents.product.skus:
+        bump("update_price", 1.5, only_if_present=True)
+    if ents.order_status and utt.has("pedidos", "ordenes", "compras", "mis"):
+        bump("list_orders", 1.5)
+    if ents.reorder_status:
+        bump("list_reorder_proposals", 1, only_if_present=True)
+    if phrase_at(utt, "quiero saber") >= 0 or phrase_at(utt, "quiero ver") >= 0:
+        bump("create_order", -1.5, only_if_present=True)
+    return s
+
+
+def _best(scores: dict[str, float]) -> str | None:
+    if not scores:
+        return None
+    tool = max(scores, key=lambda t: (scores[t], -PRIORITY.index(t) if t in PRIORITY else -99))
+    return tool if scores[tool] >= THRESHOLD else None
+
+
+def _small_talk(utt: Utterance, tool: str | None) -> str | None:
+    toks = set(utt.tokens)
+    if tool is not None or not toks:
+        return None if toks else "¿En qué te puedo ayudar?"
+    if toks & THANKS:
+        return "¡Con gusto! ¿Te ayudo con algo más?"
+    if toks & BYES:
+        return "¡Hasta pronto! Aquí estaré cuando me necesites."
+    if toks & GREETINGS or phrase_at(utt, "que mas") >= 0 or phrase_at(utt, "que tal") >= 0:
+        return ("¡Hola! Soy el asistente de MeStocker. Puedo ayudarte con inventario, pedidos, ventas, "
+                "precios y dudas sobre envíos o devoluciones. ¿Qué necesitas?")
+    if len(utt.tokens) <= 3 and toks & NO_WORDS:
+        return "Entendido, no haré nada. ¿Te ayudo con algo más?"
+    if len(utt.tokens) <= 3 and toks & YES_WORDS:
+        return "Listo. ¿Qué quieres que haga?"
+    return None
+
+
+def _follow_up_tool(utt: Utterance, ents: Entities, ctx: ThreadContext) -> str | None:
+    """ "¿y en Bogotá?" repeats the last tool with what changed."""
+    if ctx.tool is None:
+        return None
+    stated = (ents.product.skus or ents.codes or ents.order_id or ents.quantity or ents.days or ents.price
+              or ents.all_warehouses or ents.order_status or ents.limit)
+    starts_like_follow_up = bool(utt.tokens) and utt.tokens[0] in FOLLOW_UP_STARTS
+    return ctx.tool if stated or (starts_like_follow_up and len(utt.tokens) <= 6) else None
+
+
+def _no_intent(ents: Entities, lexicon: Lexicon) -> Decision:
+    if ents.order_id:
+        return Decision(tool="get_order", args={"order_id": ents.order_id})
+    if ents.product.sku:
+        product = lexicon.product(ents.product.sku)
+        name = product.name if product else ents.product.sku
+        return Decision(text=f"¿Qué quieres saber de {name}: inventario, precio o hacer un pedido?")
+    if ents.product.skus:
+        return Decision(text=which_product(ents.product.skus, lexicon))
+    return Decision(
+        text="Puedo consultar inventario, pedidos, envíos, ventas y precios. ¿En qué te ayudo?"
+    )
+
+

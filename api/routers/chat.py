@@ -1,0 +1,64 @@
+"""Chat over HTTP: one turn as JSON, or the same turn streamed as Server-Sent Events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from itertools import chain
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.chat import MAX_MESSAGE_CHARS, ChatService
+from agents.turns import ChatEvent, TurnResult
+from api.deps import CurrentPrincipal
+
+router = APIRouter(prefix="/v1/chat", tags=["chat"])
+ThreadId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:\-]+$",
+                               description="Identificador de la conversación (lo elige el cliente)")]
+
+
+class MessageCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS, examples=["¿Cuánto café hay en Bogotá?"])
+
+
+def get_chat(request: Request) -> ChatService:
+    chat: ChatService = request.app.state.chat
+    return chat
+
+
+ChatDep = Annotated[ChatService, Depends(get_chat)]
+
+
+@router.post("/threads/{thread_id}/messages", response_model=TurnResult,
+             summary="Send a message and get the assistant's turn (agent, reply, tool calls, routing)")
+def send_message(thread_id: ThreadId, body: MessageCreate, chat: ChatDep, principal: CurrentPrincipal) -> TurnResult:
+    return chat.send(principal=principal, thread_id=thread_id, message=body.message, channel="web")
+
+
+@router.post("/threads/{thread_id}/messages/stream", response_class=StreamingResponse,
+             summary="The same turn as Server-Sent Events: agent, tool_call, token… then final")
+def stream_message(thread_id: ThreadId, body: MessageCreate, chat: ChatDep,
+                   principal: CurrentPrincipal) -> StreamingResponse:
+    events = chat.stream(principal=principal, thread_id=thread_id, message=body.message, channel="web")
+    first = next(events)  # bad input fails here, as a plain HTTP error, before the stream starts
+    return StreamingResponse(_sse(chain([first], events)), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.get("/threads/{thread_id}", summary="The visible messages of one of your conversations")
+def get_thread(thread_id: ThreadId, chat: ChatDep, principal: CurrentPrincipal) -> dict[str, Any]:
+    return {"thread_id": thread_id, "messages": chat.history(principal=principal, thread_id=thread_id)}
+
+
+def _sse(events: Iterator[ChatEvent]) -> Iterator[str]:
+    try:
+        for event in events:
+            yield f"event: {event.type}\ndata: {json.dumps(event.data, ensure_ascii=False)}\n\n"
+    except Exception:  # the stream has started: report in-band instead of cutting the connection
+        error = {"detail": "No pudimos completar la respuesta. Intenta de nuevo."}
+        yield f"event: error\ndata: {json.dumps(error, ensure_ascii=False)}\n\n"

@@ -1,0 +1,61 @@
+"""Run a piece of work at most once per idempotency key, outside HTTP (confirmed agent tool calls).
+
+The same protocol as the HTTP `Idempotency-Key` (commerce.shared.idempotency): claim the key in its
+own transaction, do the work, store its JSON result; a retry with the same key and request gets the
+stored result back instead of doing the work again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from commerce.shared import idempotency
+from commerce.shared.messagebus import MessageBus
+
+MAX_KEY_LENGTH = 200
+
+
+def _fit(key: str) -> str:
+    """Keys longer than the column are replaced by a stable digest (thread ids may be long)."""
+    if len(key) <= MAX_KEY_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def stored_result(bus: MessageBus, *, scope: str, key: str, request: Any) -> dict[str, Any] | None:
+    """The stored result of finished work with this key and the same request, else None."""
+    with bus.read() as uow:
+        record = idempotency.stored(uow.session, scope=scope, key=_fit(key))
+        if record is None or record.state != "done":
+            return None
+        if record.request_hash != idempotency.request_fingerprint(request):
+            return None
+        body: dict[str, Any] = record.response
+        return body
+
+
+def run_once(
+    bus: MessageBus, *, scope: str, key: str, request: Any, work: Callable[[], dict[str, Any]]
+) -> tuple[dict[str, Any], bool]:
+    """Run `work` unless the key already ran; return (result, replayed).
+
+    Raises Conflict while another run of the same key is in flight and InvalidInput when the key
+    was used for a different request. If `work` raises, the claim is released so a retry may run."""
+    key = _fit(key)
+    fingerprint = idempotency.request_fingerprint(request)
+    with bus.uow_factory() as uow:
+        replay = idempotency.claim(uow.session, scope=scope, key=key, request_hash=fingerprint)
+    if replay is not None:
+        body: dict[str, Any] = replay.body
+        return body, True
+    try:
+        result = work()
+    except BaseException:
+        with bus.uow_factory() as uow:
+            idempotency.release(uow.session, scope=scope, key=key)
+        raise
+    with bus.uow_factory() as uow:
+        idempotency.complete(uow.session, scope=scope, key=key, status_code=200, body=result)
+    return result, False

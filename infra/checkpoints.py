@@ -1,0 +1,42 @@
+"""LangGraph checkpointers: SQLite file (embedded) or PostgreSQL (production).
+
+A restarted server opens the same store, so no conversation is lost."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+
+from infra.settings import Settings
+
+
+def libpq_url(database_url: str) -> str:
+    """SQLAlchemy's `postgresql+psycopg://` URL as psycopg itself wants it."""
+    return database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def open_checkpointer(settings: Settings) -> tuple[BaseCheckpointSaver[Any], Callable[[], None]]:
+    """The checkpointer for `settings` and the function that closes it."""
+    if settings.is_sqlite:
+        from langgraph.checkpoint.sqlite import SqliteSaver
+
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(settings.checkpoints_path, check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        saver = SqliteSaver(conn)
+        saver.setup()
+        return saver, conn.close
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from psycopg.rows import dict_row
+    from psycopg_pool import ConnectionPool
+
+    pool: ConnectionPool[Any] = ConnectionPool(
+        libpq_url(settings.database_url), min_size=1, max_size=max(2, settings.database_pool_size // 2), open=True,
+        kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+    )
+    pg_saver = PostgresSaver(pool)  # type: ignore[arg-type]
+    pg_saver.setup()
+    return pg_saver, pool.close

@@ -1,0 +1,157 @@
+"""The HTTP API as a client sees it: authentication, precise statuses, Spanish errors, retries."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from commerce.fulfillment.models import StockLevel
+from commerce.marketplace.models import Order
+from infra.bootstrap import Platform
+from tests.conftest import auth_headers
+
+LAURA = "laura.gomez@example.co"
+ANDRES = "andres.restrepo@example.co"
+CAFE_SELLER = "ventas@cafeorigen.example.co"
+TECH_SELLER = "soporte@tecnohogar.example.co"
+ADMIN = "admin@mestocker.example.co"
+
+
+def _order_count(platform: Platform) -> int:
+    with platform.read_uow() as uow:
+        return uow.session.scalar(select(func.count()).select_from(Order)) or 0
+
+
+def _on_hand(platform: Platform, sku: str, warehouse: str) -> tuple[int, int]:
+    with platform.read_uow() as uow:
+        level = uow.session.scalars(select(StockLevel).where(StockLevel.sku == sku,
+                                                             StockLevel.warehouse == warehouse)).one()
+        return level.on_hand, level.reserved
+
+
+def test_login_rejects_a_wrong_password_in_spanish(client: TestClient) -> None:
+    response = client.post("/v1/auth/token", data={"username": LAURA, "password": "nope"})
+    assert response.status_code == 401
+    assert "contraseña" in response.json()["detail"].lower() or "credenciales" in response.json()["detail"].lower()
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic abc"}])
+def test_protected_routes_need_a_valid_token(client: TestClient, headers: dict[str, str]) -> None:
+    response = client.get("/v1/orders", headers=headers)
+    assert response.status_code == 401
+    assert response.headers.get("WWW-Authenticate", "").startswith("Bearer")
+
+
+def test_a_buyer_cannot_read_another_buyers_order(client: TestClient) -> None:
+    andres = auth_headers(client, ANDRES)
+    assert client.get("/v1/orders/ORD-1002", headers=andres).status_code == 200
+    response = client.get("/v1/orders/ORD-1001", headers=andres)
+    assert response.status_code in (403, 404)
+    assert "SV123456789CO" not in response.text and "Laura" not in response.text
+
+
+def test_a_seller_sees_only_its_own_skus(client: TestClient) -> None:
+    cafe = auth_headers(client, CAFE_SELLER)
+    assert client.get("/v1/inventory/CAF-001", headers=cafe).status_code == 200
+    denied = client.get("/v1/inventory/TEC-550", headers=cafe)
+    assert denied.status_code == 403
+    assert denied.json()["detail"]
+
+
+def test_unknown_resources_are_404_in_spanish(client: TestClient) -> None:
+    admin = auth_headers(client, ADMIN)
+    response = client.get("/v1/orders/ORD-999999", headers=admin)
+    assert response.status_code == 404
+    assert "no existe" in response.json()["detail"].lower() or "no encontr" in response.json()["detail"].lower()
+    assert client.get("/v1/inventory/XXX-000", headers=admin).status_code == 404
+
+
+def test_malformed_json_is_a_422_and_writes_nothing(client: TestClient, platform: Platform) -> None:
+    before = _order_count(platform)
+    headers = {**auth_headers(client, LAURA), "Content-Type": "application/json"}
+    response = client.post("/v1/orders", content=b'{"lines": [', headers=headers)
+    assert response.status_code == 422
+    assert isinstance(response.json()["detail"], str | list)
+    assert _order_count(platform) == before
+
+
+@pytest.mark.parametrize("lines", [
+    [{"sku": "CAF-001", "quantity": -3}],
+    [{"sku": "CAF-001", "quantity": 0}],
+    [],
+    [{"sku": "CAF-001"}],
+    [{"sku": "CAF-001", "quantity": 1, "price_cop": 1}],
+])
+def test_invalid_order_bodies_change_nothing(client: TestClient, platform: Platform, lines: list[dict]) -> None:
+    before = _order_count(platform), _on_hand(platform, "CAF-001", "BOG")
+    response = client.post("/v1/orders", json={"lines": lines}, headers=auth_headers(client, LAURA))
+    assert response.status_code == 422
+    assert (_order_count(platform), _on_hand(platform, "CAF-001", "BOG")) == before
+
+
+def test_unknown_sku_is_rejected_without_a_partial_order(client: TestClient, platform: Platform) -> None:
+    before = _order_count(platform), _on_hand(platform, "CAF-001", "BOG")
+    body = {"lines": [{"sku": "CAF-001", "quantity": 1}, {"sku": "NOPE-404", "quantity": 1}], "warehouse": "BOG"}
+    response = client.post("/v1/orders", json=body, headers=auth_headers(client, LAURA))
+    assert response.status_code in (404, 422)
+    assert "NOPE-404" in response.json()["detail"]
+    assert (_order_count(platform), _on_hand(platform, "CAF-001", "BOG")) == before
+
+
+def test_more_than_available_is_a_409(client: TestClient, platform: Platform) -> None:
+    before = _on_hand(platform, "CAF-001", "BOG")
+    body = {"lines": [{"sku": "CAF-001", "quantity": 500}], "warehouse": "BOG"}
+    response = client.post("/v1/orders", json=body, headers=auth_headers(client, LAURA))
+    assert response.status_code == 409
+    assert _on_hand(platform, "CAF-001", "BOG") == before
+
+
+def test_idempotency_key_replays_and_rejects_a_different_body(client: TestClient, platform: Platform) -> None:
+    headers = {**auth_headers(client, LAURA), "Idempotency-Key": "laura-retry-1"}
+    body = {"lines": [{"sku": "CAF-002", "quantity": 1}], "warehouse": "BOG"}
+    first = client.post("/v1/orders", json=body, headers=headers)
+    assert first.status_code == 201
+    count = _order_count(platform)
+    again = client.post("/v1/orders", json=body, headers=headers)
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = client.post("/v1/orders", json={**body, "lines": [{"sku": "CAF-002", "quantity": 2}]}, headers=headers)
+    assert other.status_code == 422
+    assert _order_count(platform) == count
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_concurrent_requests_with_one_key_create_one_order(client: TestClient, platform: Platform) -> None:
+    headers = {**auth_headers(client, LAURA), "Idempotency-Key": "laura-double-click"}
+    body = {"lines": [{"sku": "CAF-003", "quantity": 1}], "warehouse": "BOG"}
+    before = _order_count(platform)
+
+    def post(_: int) -> tuple[int, str | None]:
+        response = client.post("/v1/orders", json=body, headers=headers)
+        return response.status_code, response.json().get("id")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(post, range(8)))
+    assert _order_count(platform) == before + 1
+    created = {order_id for status, order_id in results if status == 201}
+    assert len(created) == 1
+    assert all(status in (201, 409) for status, _ in results)
+
+
+def test_products_search_ignores_accents_and_price_filter(client: TestClient) -> None:
+    results = client.get("/v1/products", params={"q": "cafe"}).json()
+    skus = {p["sku"] for p in results}
+    assert {"CAF-001", "CAF-002"} <= skus and not any(s.startswith("TEC") for s in skus)
+    cheap = client.get("/v1/products", params={"q": "cafe", "max_price_cop": 30000}).json()
+    assert all(p["price_cop"] <= 30000 for p in cheap)
+    assert len(cheap) < len(results)
+
+
+def test_openapi_documents_the_public_routes(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    for path in ("/v1/orders", "/v1/orders/{order_id}", "/v1/inventory/{sku}", "/v1/products", "/v1/auth/token"):
+        assert path in spec["paths"], path

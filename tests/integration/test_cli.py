@@ -1,0 +1,91 @@
+"""The `mestocker` command as an operator runs it: seeding rules, exit codes, and a served API."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.services import free_port
+
+MESTOCKER = [sys.executable, "-m", "api.cli"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(data_dir: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MESTOCKER_DATA_DIR": str(data_dir), "MESTOCKER_PROFILE": "embedded"}
+    env.pop("MESTOCKER_DATABASE_URL", None)
+    return subprocess.run([*MESTOCKER, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def seeded_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data_dir = tmp_path_factory.mktemp("cli")
+    first = _run(data_dir, "seed")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "Mundo demo creado" in first.stdout + first.stderr
+    return data_dir
+
+
+def test_seed_refuses_to_seed_twice(seeded_dir: Path) -> None:
+    again = _run(seeded_dir, "seed")
+    assert again.returncode == 1
+    assert "--reset" in again.stdout + again.stderr
+
+
+def test_seed_if_empty_is_a_quiet_no_op(seeded_dir: Path) -> None:
+    result = _run(seeded_dir, "seed", "--if-empty")
+    assert result.returncode == 0
+    assert "ya tiene datos" in result.stdout + result.stderr
+
+
+def test_seed_reset_recreates_the_world(seeded_dir: Path) -> None:
+    import sqlite3
+
+    db = seeded_dir / "mestocker.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO idempotency_keys (scope, key, request_hash, state, created_at) "
+                     "VALUES ('x', 'y', 'z', 'done', '2026-01-01 00:00:00')")
+    result = _run(seeded_dir, "seed", "--reset")
+    assert result.returncode == 0, result.stdout + result.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM idempotency_keys").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM orders").fetchone()[0] >= 5
+
+
+def test_invalid_configuration_exits_with_a_clear_message(tmp_path: Path) -> None:
+    env = {**os.environ, "MESTOCKER_PROFILE": "production", "MESTOCKER_DATA_DIR": str(tmp_path)}
+    env.pop("MESTOCKER_DATABASE_URL", None)
+    result = subprocess.run([*MESTOCKER, "seed"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "configuración inválida" in result.stderr
+
+
+def test_serve_answers_health_and_stops(seeded_dir: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "MESTOCKER_DATA_DIR": str(seeded_dir), "MESTOCKER_PROFILE": "embedded"}
+    server = subprocess.Popen([*MESTOCKER, "serve", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.3)
+        assert health.status_code == 200
+        ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
+        assert ready.status_code == 200
+        products = httpx.get(f"http://127.0.0.1:{port}/v1/products", params={"q": "panela"}, timeout=5).json()
+        assert [p["sku"] for p in products] == ["CAF-004"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -1,0 +1,17 @@
+"""The run-time context every agent graph is compiled with (`context_schema=AgentContext`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from commerce.identity.principal import Principal
+from commerce.shared.messagebus import MessageBus
+
+
+@dataclass(frozen=True)
+class AgentContext:
+    principal: Principal  # the authenticated caller (never from model arguments)
+    bus: MessageBus  # commerce commands (bus.handle) and views (with bus.read() as uow)
+    thread_id: str
+    channel: str = "web"  # "web" | "whatsapp" | "cli" | "eval"
+    request_id: str = ""
