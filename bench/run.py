@@ -18,6 +18,7 @@ from bench.databases import KINDS, Database, postgres_database, sqlite_database
 from bench.measure import Measurement, Repeated, describe
 from bench.reading import reading_the_numbers
 from bench.report import DatabaseResult, RunInfo, ThroughputRow, machine_facts, render_document, render_results
+from bench.sections import with_sections
 from bench.workloads import (
     BARE,
     WARMUP,
@@ -173,7 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n".join(render_results(results)))
     if not args.no_write:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(render_document(info, results, reading_the_numbers(results)), encoding="utf-8")
+        previous = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+        document = render_document(info, results, reading_the_numbers(results))
+        args.output.write_text(with_sections(document, previous), encoding="utf-8")
         say(f"wrote {args.output}")
     say(f"done in {(finished - started).total_seconds():.0f} s")
     return 1 if failed else 0

@@ -31,13 +31,13 @@ def get_stock(sku: str, warehouse: str | None = None, *, runtime: Runtime) -> To
     sku, warehouse = canonical_code(sku) or "", canonical_code(warehouse)
     with ctx.bus.read() as uow:
         stock = fviews.get_stock(uow=uow, principal=ctx.principal, sku=sku, warehouse=warehouse)
-        if warehouse:
-            fpreviews.get_warehouse(uow=uow, code=warehouse)
+        place = fpreviews.get_warehouse(uow=uow, code=warehouse) if warehouse else None
         product = mpreviews.get_product(uow=uow, principal=ctx.principal, sku=stock.sku)
-    where = f" en {warehouse}" if warehouse else ""
+    where = f" en {place.city} ({place.code})" if place else ""
     if not stock.warehouses:
         return ok(f"{product.name} ({stock.sku}) no tiene inventario{where}.", stock)
-    parts = [f"{w.warehouse}: {w.available} disponibles ({w.on_hand} en bodega, {w.reserved} reservadas)"
+    parts = [("" if place else f"{w.warehouse}: ")
+             + f"{w.available} disponibles ({w.on_hand} en bodega, {w.reserved} reservadas)"
              for w in stock.warehouses]
     total = sum(w.available for w in stock.warehouses)
     summary = f" Total disponible: {total}." if len(parts) > 1 else ""
