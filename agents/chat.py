@@ -8,40 +8,58 @@ answer to a pending confirmation, and turning the graph's messages into the publ
 from __future__ import annotations
 
 import json
+import queue
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 
-from agents.confirmations import Decision, looks_like_new_request, read_decision
+from agents.confirmations import Decision, is_correction, looks_like_new_request, read_decision
 from agents.graph import SUPERVISOR_NODE
 from agents.handoffs import is_handoff
 from agents.turns import ChatEvent, PendingConfirmation, ToolCallRead, TurnResult
 from commerce.identity.principal import Principal
 from commerce.shared.errors import InvalidInput
 from commerce.shared.messagebus import MessageBus
+from router.classifier import classify
+from router.recording import RoutingRecord, current_request_id, current_sink
 from tools.context import AgentContext
 
 MAX_MESSAGE_CHARS = 4000
 RECURSION_LIMIT = 30
 UNCLEAR_ANSWER = "No te entendí. "
-ROUTING_SINK = Callable[[], dict[str, Any]]
+_DONE = object()
+
+
+@dataclass(frozen=True)
+class TurnLog:
+    """Who and where a turn's routing records belong to (the log writer hashes what identifies)."""
+
+    principal: Principal
+    thread_key: str
+    channel: str
+    agent: str
+
+
+RoutingLogWriter = Callable[[list[RoutingRecord], TurnLog], None]
 
 
 class ChatService:
     """Runs turns of the supervisor graph for authenticated principals."""
 
     def __init__(self, graph: CompiledStateGraph[Any, Any, Any, Any], bus: MessageBus, *, model_name: str,
-                 routing: Callable[[], dict[str, Any]] | None = None) -> None:
+                 log_writer: RoutingLogWriter | None = None) -> None:
         self.graph = graph
         self.bus = bus
         self.model_name = model_name
-        self._routing = routing
+        self._log_writer = log_writer
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -60,24 +78,26 @@ class ChatService:
         """Run one turn, yielding step events (`agent`, `tool_call`) and then the `final` TurnResult."""
         text = _validated(message)
         key = thread_key(principal, thread_id)
-        config: RunnableConfig = {"configurable": {"thread_id": key}, "recursion_limit": RECURSION_LIMIT}
+        config: RunnableConfig = {"configurable": {"thread_id": key}, "recursion_limit": RECURSION_LIMIT,
+                                  "metadata": {"owner": str(principal.user_id)}}
         context = AgentContext(principal=principal, bus=self.bus, thread_id=key, channel=channel,
                                request_id=uuid.uuid4().hex)
+        records: list[RoutingRecord] = []
         with self._lock(key):
             before = len(self._messages(config))
             pending = self._pending(config)
             if pending is not None:
                 decision = read_decision(text)
                 if decision is Decision.OTHER and not looks_like_new_request(text):
-                    yield self._final(thread_id, config, before, reask=pending)
+                    yield self._final(thread_id, config, before, records, text, context, reask=pending)
                     return
                 resume = "confirm" if decision is Decision.CONFIRM else "cancel"
-                yield from self._run(Command(resume={"decision": resume}), config, context)
-                if decision is not Decision.OTHER:
-                    yield self._final(thread_id, config, before)
+                yield from self._run(Command(resume={"decision": resume}), config, context, records)
+                if decision is Decision.CONFIRM or (decision is Decision.CANCEL and not is_correction(text)):
+                    yield self._final(thread_id, config, before, records, text, context)
                     return
-            yield from self._run({"messages": [HumanMessage(text)]}, config, context)
-            yield self._final(thread_id, config, before)
+            yield from self._run({"messages": [HumanMessage(text)]}, config, context, records)
+            yield self._final(thread_id, config, before, records, text, context)
 
     def history(self, *, principal: Principal, thread_id: str) -> list[dict[str, Any]]:
         """The visible messages of a thread (user and assistant text), oldest first."""
@@ -90,9 +110,20 @@ class ChatService:
                 shown.append({"role": "assistant", "text": str(msg.content)})
         return shown
 
+    def forget_user(self, user_id: int) -> int:
+        """Delete every conversation of a user (a Ley 1581 erasure request); return how many threads."""
+        saver = self.graph.checkpointer
+        if not isinstance(saver, BaseCheckpointSaver):
+            return 0
+        threads = {cp.config["configurable"]["thread_id"] for cp in saver.list(None, filter={"owner": str(user_id)})}
+        for thread in threads:
+            saver.delete_thread(thread)
+        return len(threads)
+
     # ----- running the graph -------------------------------------------------------------------
-    def _run(self, graph_input: Any, config: RunnableConfig, context: AgentContext) -> Iterator[ChatEvent]:
-        for update in self.graph.stream(graph_input, config, context=context, stream_mode="updates"):
+    def _run(self, graph_input: Any, config: RunnableConfig, context: AgentContext,
+             records: list[RoutingRecord]) -> Iterator[ChatEvent]:
+        for update in self._updates(graph_input, config, context, records):
             for node, change in update.items():
                 if node == "__interrupt__" or not isinstance(change, dict):
                     continue
@@ -106,8 +137,36 @@ class ChatService:
                         if msg.content and not msg.tool_calls:
                             yield ChatEvent(type="token", data={"text": str(msg.content)})
 
-    def _final(self, thread_id: str, config: RunnableConfig, before: int,
-               reask: PendingConfirmation | None = None) -> ChatEvent:
+    def _updates(self, graph_input: Any, config: RunnableConfig, context: AgentContext,
+                 records: list[RoutingRecord]) -> Iterator[dict[str, Any]]:
+        """The graph's updates, produced on a worker thread that owns the routing-record context.
+
+        A streaming response resumes this generator on whatever thread serves the next chunk, so
+        the context variables the router reads must not live in the generator's own frame."""
+        updates: queue.Queue[Any] = queue.Queue()
+
+        def work() -> None:
+            sink, request = current_sink.set(records.append), current_request_id.set(context.request_id)
+            try:
+                for update in self.graph.stream(graph_input, config, context=context, stream_mode="updates"):
+                    updates.put(update)
+            except BaseException as exc:  # handed to the consumer, raised there
+                updates.put(exc)
+            finally:
+                current_request_id.reset(request)
+                current_sink.reset(sink)
+                updates.put(_DONE)
+
+        worker = threading.Thread(target=work, name="chat-turn", daemon=True)
+        worker.start()
+        while (item := updates.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+        worker.join()
+
+    def _final(self, thread_id: str, config: RunnableConfig, before: int, records: list[RoutingRecord], text: str,
+               context: AgentContext, reask: PendingConfirmation | None = None) -> ChatEvent:
         state = self.graph.get_state(config)
         messages: list[AnyMessage] = list(state.values.get("messages", []))
         pending = reask or self._pending(config)
@@ -118,9 +177,13 @@ class ChatService:
             reply = pending.question
         else:
             reply = _last_reply(messages[before:])
-        routing = self._routing() if self._routing else {"model": self.model_name}
-        result = TurnResult(thread_id=thread_id, agent=state.values.get("active_agent") or SUPERVISOR_NODE,
-                            reply=reply, tool_calls=calls, pending_confirmation=pending, routing=routing)
+        agent = state.values.get("active_agent") or SUPERVISOR_NODE
+        if records and self._log_writer is not None:
+            self._log_writer(records, TurnLog(principal=context.principal, thread_key=context.thread_id,
+                                              channel=context.channel, agent=agent))
+        routing = records[-1].summary() if records else _no_model_routing(text)
+        result = TurnResult(thread_id=thread_id, agent=agent, reply=reply, tool_calls=calls,
+                            pending_confirmation=pending, routing=routing)
         return ChatEvent(type="final", data=result.model_dump(mode="json"))
 
     def _messages(self, config: RunnableConfig) -> list[AnyMessage]:
@@ -141,6 +204,13 @@ class ChatService:
 def thread_key(principal: Principal, thread_id: str) -> str:
     """The checkpoint key: a thread id only ever names a thread of the same user."""
     return f"u{principal.user_id}:{thread_id}"
+
+
+def _no_model_routing(text: str) -> dict[str, Any]:
+    """Routing of a turn answered without a model (a confirmation asked again)."""
+    classification = classify(text)
+    return {"classification": str(classification.level), "entities": sorted(classification.entities),
+            "policy_target": "local", "model": None, "fallback": False, "reason": "Sin llamada a un modelo."}
 
 
 def _validated(message: str) -> str:

@@ -57,3 +57,14 @@ def looks_like_new_request(message: str) -> bool:
     """A longer message that is not an answer moves on (the pending action is dropped); a short
     unclear one ("¿qué?", "mmm") gets the question again."""
     return len(_fold(message).split()) > 3
+
+
+# "no, mejor a 10.900", "no, más bien 5 unidades": a refusal that carries the corrected request.
+_CORRECTION_MARKERS = ("mejor", "mas bien", "en vez", "en cambio", "sino", "pero", "prefiero", "cambialo", "ahora")
+
+
+def is_correction(message: str) -> bool:
+    """A no-like answer that goes on to say what to do instead (handled as a new request)."""
+    folded = _fold(message)
+    words = folded.split()
+    return len(words) > 2 and any(f" {marker} " in f" {folded} " for marker in _CORRECTION_MARKERS)

@@ -1,16 +1,19 @@
-"""`mestocker` console script: seed, serve, worker, migrate."""
+"""`mestocker` console script: seed, serve, worker, migrate, chat, routing-log."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import re
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from commerce.shared.clock import BOGOTA
 from infra import migrate
 from infra.settings import Settings, SettingsError
 
@@ -76,7 +79,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.app import create_app
 
     _settings()
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=5)
     return 0
 
 
@@ -141,6 +144,43 @@ def cmd_chat(args: argparse.Namespace) -> int:
         platform.close()
 
 
+def _since(value: str) -> datetime:
+    """ISO date-time, or a relative window such as 30m, 12h, 7d."""
+    match = re.fullmatch(r"(\d+)([mhd])", value.strip())
+    if match:
+        unit = {"m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
+        return datetime.now(UTC) - timedelta(**{unit: int(match.group(1))})
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"fecha inválida: {value!r} (usa 2026-11-27T10:00 o 12h / 7d)") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=BOGOTA)
+
+
+def cmd_routing_log(args: argparse.Namespace) -> int:
+    from api.routers.privacy import RoutingLogRead
+    from infra.bootstrap import bootstrap
+    from router.log import query
+
+    platform = bootstrap(_settings())
+    try:
+        with platform.read_session_factory() as session:
+            rows = [RoutingLogRead.model_validate(r) for r in query(session, since=args.since, limit=args.limit)]
+    finally:
+        platform.close()
+    for row in rows:
+        if args.json:
+            print(row.model_dump_json())
+        else:
+            when = row.created_at.astimezone(BOGOTA).strftime("%Y-%m-%d %H:%M:%S")
+            entities = ",".join(f"{k}×{v}" for k, v in sorted(row.entities.items())) or "-"
+            print(f"{when} {row.channel or '-':8} {row.agent or '-':9} {row.classification:12} {entities:30} "
+                  f"→ {row.policy_target:5} {row.model or '-':22} {row.outcome:11} {row.latency_ms:7.1f} ms")
+    if not rows and not args.json:
+        _say("No hay decisiones de enrutamiento en ese periodo.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mestocker", description="MeStocker: fulfillment + marketplace.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -160,6 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--json", action="store_true", help="print each turn as the API's JSON")
     chat.add_argument("message", nargs="*", help="the message; without it, an interactive session starts")
     chat.set_defaults(func=cmd_chat)
+    rlog = sub.add_parser("routing-log", help="privacy-router decisions (llm_routing_logs), newest first")
+    rlog.add_argument("--since", type=_since, default=None, help="ISO date-time or 30m / 12h / 7d")
+    rlog.add_argument("--limit", type=int, default=100)
+    rlog.add_argument("--json", action="store_true", help="one JSON object per line")
+    rlog.set_defaults(func=cmd_routing_log)
     mig = sub.add_parser("migrate", help="apply database migrations")
     mig.set_defaults(func=cmd_migrate)
     return parser

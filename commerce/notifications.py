@@ -29,8 +29,15 @@ class BuyerNotification(Base):
     buyer_id: Mapped[str] = mapped_column(String(16), index=True)
     order_id: Mapped[str] = mapped_column(String(32), index=True)
     text: Mapped[str] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sent, failed
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sending, sent, failed
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Delivery bookkeeping (infra.channels.delivery): a claimed row is "sending" until
+    # next_attempt_at (its lease); a failed send goes back to "pending" with a later next_attempt_at.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    channel: Mapped[str | None] = mapped_column(String(24), default=None)  # whatsapp, whatsapp-template, web
+    last_error: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
 NOTIFIED_EVENTS = frozenset(

@@ -13,14 +13,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 def target_metadata() -> MetaData:
     """The metadata of every model (importing the model modules registers their tables)."""
-    import commerce.fulfillment.models
-    import commerce.identity.models
-    import commerce.marketplace.models
-    import commerce.notifications
-    import commerce.shared.idempotency
-    import commerce.shared.outbox
-    import commerce.shared.sequences
-    import commerce.support  # noqa: F401
+    import router.log  # noqa: F401
     from commerce.shared.orm import Base
 
     return Base.metadata

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,7 +37,7 @@ class SettingsError(ValueError):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MESTOCKER_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="MESTOCKER_", env_file=".env", extra="ignore", populate_by_name=True)
 
     profile: Profile = Profile.EMBEDDED
     data_dir: Path = Path("./var")
@@ -59,6 +59,28 @@ class Settings(BaseSettings):
     relay_interval_seconds: float = Field(default=0.5, gt=0)
     sweeper_interval_seconds: float = Field(default=30.0, gt=0)
     seed_password: str = ""
+    # Language models (privacy router). Only what is configured exists; the offline model always does.
+    local_llm_base_url: str = ""
+    local_llm_model: str = ""
+    local_llm_api_key: str = ""
+    openai_api_key: str = Field(default="", validation_alias=AliasChoices("OPENAI_API_KEY", "MESTOCKER_OPENAI_API_KEY"))
+    openai_base_url: str = Field(default="",
+                                 validation_alias=AliasChoices("OPENAI_BASE_URL", "MESTOCKER_OPENAI_BASE_URL"))
+    openai_model: str = "gpt-4o-mini"
+    anthropic_api_key: str = Field(default="",
+                                   validation_alias=AliasChoices("ANTHROPIC_API_KEY", "MESTOCKER_ANTHROPIC_API_KEY"))
+    anthropic_base_url: str = Field(default="",
+                                    validation_alias=AliasChoices("ANTHROPIC_BASE_URL", "MESTOCKER_ANTHROPIC_BASE_URL"))
+    anthropic_model: str = "claude-haiku-4-5"
+    llm_timeout_s: float = Field(default=30.0, gt=0)
+    llm_max_retries: int = Field(default=1, ge=0, le=5)
+    router_policy: Path | None = None  # a TOML file replacing router/policy.toml
+    # WhatsApp Cloud API (the webhook answers 503 until the app secret is set).
+    whatsapp_verify_token: str = ""
+    whatsapp_app_secret: str = ""
+    whatsapp_access_token: str = ""
+    whatsapp_api_base_url: str = "https://graph.facebook.com/v21.0"
+    whatsapp_phone_number_id: str = ""
 
     @field_validator("database_url")
     @classmethod

@@ -26,6 +26,13 @@ class ThreadContext:
         self.warehouse = args.get("warehouse") or args.get("to_warehouse") or self.warehouse
         self.proposal_id = args.get("proposal_id") or self.proposal_id
 
+    def remember_result(self, data: Any) -> None:
+        """An order a tool just created or showed becomes "ese pedido" for the next turn."""
+        if isinstance(data, dict):
+            found = data.get("order_id") or data.get("id")
+            if isinstance(found, str) and found.upper().startswith("ORD-"):
+                self.order_id = found.upper()
+
     def remember_text(self, ents: Entities) -> None:
         self.sku = ents.product.sku or self.sku
         self.order_id = ents.order_id or self.order_id

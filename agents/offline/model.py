@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -108,7 +109,16 @@ def thread_context(history: Sequence[BaseMessage], lexicon: Lexicon) -> ThreadCo
                     ctx.remember_call(tc["name"], tc.get("args") or {})
         elif m.type == "human":
             ctx.remember_text(extract(parse(_text(m)), lexicon))
+        elif isinstance(m, ToolMessage):
+            ctx.remember_result(_result_data(m))
     return ctx
+
+
+def _result_data(message: ToolMessage) -> Any:
+    try:
+        return json.loads(str(message.content)).get("data")
+    except (ValueError, AttributeError):
+        return None
 
 
 def _route(
@@ -158,7 +168,11 @@ def _fit(args: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _call(name: str, args: dict[str, Any], seed: str) -> AIMessage:
-    call_id = "call_" + hashlib.sha256(f"{seed}|{name}|{json.dumps(args, sort_keys=True)}".encode()).hexdigest()[:24]
+    # Unique per call, like a hosted model's ids: write tools key their exactly-once record on it, so two
+    # identical requests in a re-created thread must not share an id (a replayed resume reuses the stored one).
+    nonce = uuid.uuid4().hex
+    call_id = "call_" + hashlib.sha256(f"{seed}|{name}|{json.dumps(args, sort_keys=True)}|{nonce}".encode()
+                                       ).hexdigest()[:24]
     return AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": call_id, "type": "tool_call"}])
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from agents.offline.arguments import BUILDERS, which_product
 from agents.offline.decision import Decision, ThreadContext
 from agents.offline.extract import Entities, extract
@@ -25,12 +27,19 @@ PRIORITY = (
     "create_order", "escalate_to_human", "search_knowledge", "list_orders", "get_order", "get_stock",
     "search_products",
 )
+# Verbs that move units somewhere, and words that make the same sentence a purchase ("mándame 2 a Bogotá").
+_MOVE_VERBS = ("pasa", "pasame", "pasar", "pasen", "manda", "mandar", "envia", "enviar", "lleva", "llevar",
+               "mueve", "mover", "pon", "ponme")
+_BUY_WORDS = ("mandame", "enviame", "traeme", "quiero", "comprar", "compra", "pedir", "pide", "necesito")
+# "no, mejor a 10.900" / "más bien 5": what follows the correction is the request (a follow-up).
+_CORRECTION = re.compile(r"^\W*(no\b\W*)?(mejor|m[aá]s bien|en vez de eso|en cambio|prefiero)\b\W*", re.IGNORECASE)
+_WRITES = frozenset({"transfer_stock", "cancel_order", "create_order", "update_price", "approve_reorder"})
 FOLLOW_UP_STARTS = ("y", "tambien", "ahora", "igual", "lo", "la", "mismo", "pero", "entonces", "otra")
 
 
 def decide(text: str, ctx: ThreadContext, lexicon: Lexicon) -> Decision:
     """The one action the offline model takes for this message."""
-    utt = parse(text)
+    utt = parse(_CORRECTION.sub("", text, count=1) or text)
     ents = extract(utt, lexicon)
     scores = _scores(utt, ents)
     tool = _best(scores)
@@ -62,6 +71,8 @@ def _scores(utt: Utterance, ents: Entities) -> dict[str, float]:
         bump("list_reorder_proposals", 0.5)
     if len(ents.codes) >= 2:
         bump("transfer_stock", 1.5)
+    elif ents.quantity and ents.codes and utt.has(*_MOVE_VERBS) and not utt.has(*_BUY_WORDS):
+        bump("transfer_stock", 1.5)  # "pasa 15 de esos a Medellín": units and a destination
     if ents.product.skus:
         bump("get_stock", 0.5, only_if_present=True)
         if ents.codes and len(ents.codes) == 1:
@@ -106,7 +117,7 @@ def _small_talk(utt: Utterance, tool: str | None) -> str | None:
     if len(utt.tokens) <= 3 and toks & NO_WORDS:
         return "Entendido, no haré nada. ¿Te ayudo con algo más?"
     if len(utt.tokens) <= 3 and toks & YES_WORDS:
-        return "Listo. ¿Qué quieres que haga?"
+        return "No tengo ninguna acción pendiente de confirmar. ¿En qué te ayudo?"
     return None
 
 
@@ -117,6 +128,8 @@ def _follow_up_tool(utt: Utterance, ents: Entities, ctx: ThreadContext) -> str |
     stated = (ents.product.skus or ents.codes or ents.order_id or ents.quantity or ents.days or ents.price
               or ents.all_warehouses or ents.order_status or ents.limit)
     starts_like_follow_up = bool(utt.tokens) and utt.tokens[0] in FOLLOW_UP_STARTS
+    if ctx.tool in _WRITES and not (starts_like_follow_up or ents.price or ents.quantity):
+        return None  # a write is repeated only when the message clearly continues it ("y 10 más a Medellín")
     return ctx.tool if stated or (starts_like_follow_up and len(utt.tokens) <= 6) else None
 
 

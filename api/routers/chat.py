@@ -13,7 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.chat import MAX_MESSAGE_CHARS, ChatService
 from agents.turns import ChatEvent, TurnResult
-from api.deps import CurrentPrincipal
+from api.deps import CurrentPrincipal, PlatformDep
+from commerce.identity.channels import record_channel_use
+from commerce.identity.principal import Principal
+from commerce.shared.clock import utcnow
+from infra.bootstrap import Platform
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
 ThreadId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:\-]+$",
@@ -36,14 +40,17 @@ ChatDep = Annotated[ChatService, Depends(get_chat)]
 
 @router.post("/threads/{thread_id}/messages", response_model=TurnResult,
              summary="Send a message and get the assistant's turn (agent, reply, tool calls, routing)")
-def send_message(thread_id: ThreadId, body: MessageCreate, chat: ChatDep, principal: CurrentPrincipal) -> TurnResult:
+def send_message(thread_id: ThreadId, body: MessageCreate, chat: ChatDep, principal: CurrentPrincipal,
+                 platform: PlatformDep) -> TurnResult:
+    _used_web(platform, principal)
     return chat.send(principal=principal, thread_id=thread_id, message=body.message, channel="web")
 
 
 @router.post("/threads/{thread_id}/messages/stream", response_class=StreamingResponse,
              summary="The same turn as Server-Sent Events: agent, tool_call, token… then final")
 def stream_message(thread_id: ThreadId, body: MessageCreate, chat: ChatDep,
-                   principal: CurrentPrincipal) -> StreamingResponse:
+                   principal: CurrentPrincipal, platform: PlatformDep) -> StreamingResponse:
+    _used_web(platform, principal)
     events = chat.stream(principal=principal, thread_id=thread_id, message=body.message, channel="web")
     first = next(events)  # bad input fails here, as a plain HTTP error, before the stream starts
     return StreamingResponse(_sse(chain([first], events)), media_type="text/event-stream",
@@ -53,6 +60,13 @@ def stream_message(thread_id: ThreadId, body: MessageCreate, chat: ChatDep,
 @router.get("/threads/{thread_id}", summary="The visible messages of one of your conversations")
 def get_thread(thread_id: ThreadId, chat: ChatDep, principal: CurrentPrincipal) -> dict[str, Any]:
     return {"thread_id": thread_id, "messages": chat.history(principal=principal, thread_id=thread_id)}
+
+
+def _used_web(platform: Platform, principal: Principal) -> None:
+    """The web chat becomes the channel proactive notifications use for this user."""
+    with platform.session_factory() as session:
+        record_channel_use(session, principal.user_id, "web", utcnow())
+        session.commit()
 
 
 def _sse(events: Iterator[ChatEvent]) -> Iterator[str]:

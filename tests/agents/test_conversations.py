@@ -119,3 +119,49 @@ def test_a_seller_cannot_read_or_change_another_sellers_sku(chat: ChatService, p
         from commerce.marketplace.models import Product
 
         assert uow.session.get(Product, "TEC-550").price_cop == 129900  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_refusal_with_a_correction_asks_again_with_the_new_value(chat: ChatService, platform: Platform) -> None:
+    say = conversation(chat, CAFE)
+    assert say("sube la panela a 10.500").pending_confirmation is not None
+    corrected = say("no, mejor a 10.900")
+    assert ("update_price", "cancelled") in [(c.name, c.status) for c in corrected.tool_calls]
+    assert corrected.pending_confirmation is not None
+    assert corrected.pending_confirmation.args == {"sku": "CAF-004", "price_cop": 10900}
+    say("sí")
+    with platform.read_uow() as uow:
+        from commerce.marketplace.models import Product
+
+        assert uow.session.get(Product, "CAF-004").price_cop == 10900  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_that_order_means_the_one_just_created(chat: ChatService) -> None:
+    say = conversation(chat, LAURA)
+    say("quiero comprar 2 del café molido de nariño")
+    created = say("confirmo")
+    order_id = created.reply.split("pedido ")[1].split(" ")[0]
+    assert order_id.startswith("ORD-") and order_id != "ORD-1001"
+    asked = say("cancela ese pedido porque me equivoqué")
+    assert asked.pending_confirmation is not None and asked.pending_confirmation.args["order_id"] == order_id
+    assert say("sí").tool_calls[0].status == "ok"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_identical_requests_in_a_recreated_thread_write_twice(platform: Platform) -> None:
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from agents.service import build_chat_service
+    from commerce.marketplace.models import Order
+
+    def count() -> int:
+        with platform.read_uow() as uow:
+            return len(list(uow.session.scalars(select(Order))))
+
+    before = count()
+    for _ in range(2):  # the checkpoints are gone, the exactly-once records are not
+        say = conversation(build_chat_service(platform.bus, InMemorySaver()), LAURA, thread="same")
+        say("quiero 1 panela orgánica")
+        assert say("sí").tool_calls[0].status == "ok"
+    assert count() == before + 2

@@ -89,3 +89,21 @@ def test_serve_answers_health_and_stops(seeded_dir: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_chat_one_shot_continues_its_thread_and_is_logged(seeded_dir: Path) -> None:
+    import json
+
+    first = _run(seeded_dir, "chat", "--as", "ventas@cafeorigen.example.co", "--thread", "c1", "--json",
+                 "¿cuánto café de nariño hay en medellín?")
+    assert first.returncode == 0, first.stderr
+    turn = json.loads(first.stdout.strip().splitlines()[-1])
+    assert turn["tool_calls"][0]["args"] == {"sku": "CAF-002", "warehouse": "MED"}
+    follow = _run(seeded_dir, "chat", "--as", "ventas@cafeorigen.example.co", "--thread", "c1", "¿y en Bogotá?")
+    assert follow.returncode == 0 and "get_stock [ok]" in follow.stdout and "Bogotá" in follow.stdout
+    unknown = _run(seeded_dir, "chat", "--as", "nadie@example.co", "hola")
+    assert unknown.returncode == 1 and "no existe el usuario" in unknown.stdout + unknown.stderr
+    log = _run(seeded_dir, "routing-log", "--since", "1h", "--json")
+    rows = [json.loads(line) for line in log.stdout.splitlines() if line.startswith("{")]
+    assert len(rows) >= 2 and {row["channel"] for row in rows} == {"cli"}
+    assert all(row["model"] == "offline" for row in rows)

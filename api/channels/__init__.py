@@ -1,0 +1,1 @@
+"""Chat channels served by the API (the WhatsApp Cloud API webhook)."""

@@ -1,0 +1,1 @@
+"""Delivery channels that reach users outside a request: web push (SSE), later WhatsApp."""

@@ -1,0 +1,150 @@
+"""The web chat page in headless Chromium: log in, chat, confirm, receive live notifications.
+
+Runs against the real chat routes when `api/routers/chat.py` is registered, otherwise against
+a scripted fake behind the same two endpoints (tests/e2e/live.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from api.security import decode_access_token
+from tests.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import LiveSite
+
+if TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.remote.webelement import WebElement
+
+pytestmark = pytest.mark.browser
+
+BUYER = "laura.gomez@example.co"
+SELLER = "ventas@cafeorigen.example.co"
+WAIT_SECONDS = 20
+
+
+def _wait(browser: WebDriver, timeout: float = WAIT_SECONDS):  # type: ignore[no-untyped-def]
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, timeout)
+
+
+def _css(browser: WebDriver | WebElement, selector: str) -> list[WebElement]:
+    from selenium.webdriver.common.by import By
+
+    return browser.find_elements(By.CSS_SELECTOR, selector)
+
+
+@pytest.fixture
+def page(browser: WebDriver, site: LiveSite) -> WebDriver:
+    browser.get(f"{site.url}/")
+    _wait(browser).until(lambda b: _css(b, "#login-view")[0].is_displayed())
+    return browser
+
+
+def _login_with_demo_button(page: WebDriver, email: str) -> None:
+    _css(page, f'.demo-account[data-email="{email}"]')[0].click()
+    _wait(page).until(lambda b: _css(b, "#chat-view")[0].is_displayed())
+
+
+def _finished_turns(page: WebDriver) -> list[WebElement]:
+    return _css(page, "#messages .msg-bot:not(.pending)")
+
+
+def _ask(page: WebDriver, message: str) -> WebElement:
+    """Send `message` and return the rendered turn that answers it."""
+    before = len(_finished_turns(page))
+    box = _css(page, "#chat-input")[0]
+    box.send_keys(message)
+    _css(page, "#chat-send")[0].click()
+    _wait(page).until(lambda b: len(_finished_turns(b)) > before or _css(b, "#messages .msg-error"))
+    assert not _css(page, "#messages .msg-error"), _css(page, "#messages .msg-error")[0].text
+    return _finished_turns(page)[-1]
+
+
+def _session_item(page: WebDriver, key: str) -> str:
+    value: str = page.execute_script("return window.sessionStorage.getItem(arguments[0]);", key)
+    return value
+
+
+def test_log_in_ask_for_stock_and_see_the_answer(page: WebDriver, site: LiveSite) -> None:
+    _css(page, "#login-email")[0].send_keys(SELLER)
+    _css(page, "#login-password")[0].send_keys(DEMO_PASSWORD)
+    _css(page, "#login-submit")[0].click()
+    _wait(page).until(lambda b: _css(b, "#chat-view")[0].is_displayed())
+    assert _css(page, "#session-user")[0].text == SELLER
+
+    turn = _ask(page, "¿Cuántas unidades hay de CAF-001?")
+
+    assert _css(page, "#messages .msg-user .msg-text")[-1].text == "¿Cuántas unidades hay de CAF-001?"
+    assert turn.get_attribute("data-agent") == "inventory"
+    assert _css(turn, ".agent-badge")[0].text == "Inventario"
+    assert _css(turn, ".reply")[0].text.strip()
+    calls = _css(turn, '.tool-call[data-tool="get_stock"]')
+    assert calls and calls[0].get_attribute("data-status") == "ok"
+    assert "modelo:" in (_css(turn, ".routing")[0].get_attribute("textContent") or "")
+    thread_id = _session_item(page, "mestocker.thread")
+    assert thread_id.startswith("web-")
+    if site.fake_chat is not None:
+        assert "120 unidades disponibles de CAF-001" in _css(turn, ".reply")[0].text
+        assert site.fake_chat.received == [(SELLER, thread_id, "¿Cuántas unidades hay de CAF-001?")]
+
+    _css(page, "#new-thread")[0].click()
+    assert _session_item(page, "mestocker.thread") not in (None, thread_id)
+    assert not _css(page, "#messages .msg")
+
+
+def test_a_pending_action_is_refused_with_the_button(page: WebDriver, site: LiveSite) -> None:
+    _login_with_demo_button(page, SELLER)
+
+    turn = _ask(page, "Cambia el precio de CAF-001 a 42.000")
+
+    assert _css(turn, '.tool-call[data-status="pending_confirmation"]')
+    question = (_css(turn, ".confirmation-question") or _css(turn, ".reply"))[0].text
+    assert "CAF-001" in question
+    yes, no = _css(turn, ".confirm-yes")[0], _css(turn, ".confirm-no")[0]
+    assert (yes.text, no.text) == ("Sí, confirmar", "No, cancelar")
+    before = len(_finished_turns(page))
+    no.click()
+    _wait(page).until(lambda b: len(_finished_turns(b)) > before)
+    assert _css(page, "#messages .msg-user .msg-text")[-1].text == "no"
+    assert not _css(_finished_turns(page)[-1], ".confirmation")
+    assert not yes.is_enabled() and not no.is_enabled()  # an answered question cannot be answered twice
+    if site.fake_chat is not None:
+        assert [message for _, _, message in site.fake_chat.received] == ["Cambia el precio de CAF-001 a 42.000", "no"]
+        assert _css(_finished_turns(page)[-1], '.tool-call[data-status="cancelled"]')
+
+
+def test_the_page_falls_back_to_the_plain_endpoint_when_streaming_fails(page: WebDriver, site: LiveSite) -> None:
+    _login_with_demo_button(page, SELLER)
+    page.execute_cdp_cmd("Network.enable", {})  # type: ignore[attr-defined]
+    page.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/messages/stream"]})  # type: ignore[attr-defined]
+    turn = _ask(page, "¿Cuántas unidades hay de CAF-001?")
+    assert turn.get_attribute("data-agent") == "inventory"
+    if site.fake_chat is not None:
+        assert len(site.fake_chat.received) == 1  # sent once, not once per endpoint
+
+
+def test_an_expired_session_returns_to_the_login_form(page: WebDriver) -> None:
+    _login_with_demo_button(page, BUYER)
+    page.execute_script("window.sessionStorage.setItem('mestocker.token', 'vencido');")
+    _css(page, "#chat-input")[0].send_keys("hola")
+    _css(page, "#chat-send")[0].click()
+    _wait(page).until(lambda b: _css(b, "#login-view")[0].is_displayed())
+    assert _css(page, "#login-error")[0].text == "Token de acceso inválido."
+
+
+def test_a_live_notification_appears_in_the_conversation(page: WebDriver, site: LiveSite) -> None:
+    _login_with_demo_button(page, BUYER)
+    token = _session_item(page, "mestocker.token")
+    user_id = decode_access_token(token, secret=site.app.state.jwt_secret).user_id
+    _wait(page).until(lambda _b: site.hub.subscriber_count(user_id) > 0)
+
+    site.hub.publish(user_id, {"type": "notification", "text": "Tu pedido ORD-1001 va en camino con Servientrega."})
+
+    _wait(page).until(lambda b: _css(b, "#messages .msg-notification"))
+    notice = _css(page, "#messages .msg-notification")[-1]
+    assert "Tu pedido ORD-1001 va en camino con Servientrega." in notice.text
+    assert _css(page, "#messages")[0].get_attribute("aria-live") == "polite"
