@@ -85,16 +85,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_worker(_args: argparse.Namespace) -> int:
     from infra.bootstrap import bootstrap
+    from infra.channels.delivery import run_delivery_loop
+    from infra.channels.web_push import build_web_push_hub
+    from infra.channels.whatsapp_client import build_whatsapp_client
     from infra.worker import run_worker
 
     platform = bootstrap(_settings())
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    delivery = threading.Thread(target=run_delivery_loop, args=(platform.session_factory,), daemon=True,
+                                name="mestocker-notifications",
+                                kwargs={"whatsapp_client": build_whatsapp_client(platform.settings),
+                                        "web_push": build_web_push_hub(platform.settings), "stop": stop})
     _say(f"Worker en marcha (bus: {platform.publisher.name}). Ctrl+C para detener.")
+    delivery.start()
     try:
         run_worker(platform, stop)
     finally:
+        stop.set()
+        delivery.join(timeout=10)
         platform.close()
     return 0
 

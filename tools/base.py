@@ -27,3 +27,8 @@ def agent_tool(fn: Callable[..., ToolResult]) -> BaseTool:
 def canonical_code(value: str | None) -> str | None:
     """SKUs, warehouses and order ids are matched upper-case and without surrounding spaces."""
     return value.strip().upper() if value else None
+
+
+def in_last(days: int) -> str:
+    """ "en el último día" / "en los últimos 7 días"."""
+    return "en el último día" if days == 1 else f"en los últimos {days} días"

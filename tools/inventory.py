@@ -8,7 +8,7 @@ from commerce.fulfillment import commands as fc
 from commerce.fulfillment import previews as fpreviews
 from commerce.fulfillment import views as fviews
 from commerce.marketplace import previews as mpreviews
-from tools.base import Runtime, agent_tool, canonical_code
+from tools.base import Runtime, agent_tool, canonical_code, in_last
 from tools.confirmation import PendingWrite
 from tools.results import ToolResult, ok, when
 
@@ -82,11 +82,11 @@ def get_stock_movements(sku: str, days: int = 30, *, runtime: Runtime) -> ToolRe
     for row in rows:
         units[row.kind] += abs(row.on_hand_delta or row.reserved_delta)
     if not rows:
-        return ok(f"{sku} no tuvo movimientos en los últimos {days} días.", {"sku": sku, "days": days, "movements": []})
+        return ok(f"{sku} no tuvo movimientos {in_last(days)}.", {"sku": sku, "days": days, "movements": []})
     totals = ", ".join(f"{KIND_ES.get(kind, kind)}: {n} u" for kind, n in sorted(units.items()))
     latest = rows[0]
     last_kind = KIND_ES.get(latest.kind, latest.kind)
-    message = (f"{sku} tuvo {len(rows)} movimientos en los últimos {days} días ({totals}). "
+    message = (f"{sku} tuvo {len(rows)} movimientos {in_last(days)} ({totals}). "
                f"El último: {last_kind} en {latest.warehouse} el {when(latest.occurred_at)}.")
     return ok(message, {"sku": sku, "days": days, "units_by_kind": dict(units), "count": len(rows),
                         "movements": rows[:MAX_MOVEMENTS_SHOWN]})

@@ -12,7 +12,7 @@ from commerce.marketplace import commands as mc
 from commerce.marketplace import previews as mpreviews
 from commerce.shared.errors import InvalidInput
 from commerce.shared.money import format_cop
-from tools.base import Runtime, agent_tool, canonical_code
+from tools.base import Runtime, agent_tool, canonical_code, in_last
 from tools.confirmation import PendingWrite
 from tools.results import ToolResult, count, ok, when
 
@@ -46,9 +46,9 @@ def sales_summary(days: int = 30, *, runtime: Runtime) -> ToolResult:
         report = sales.sales_summary(uow=uow, principal=ctx.principal, days=days)
     who = "La plataforma vendió" if report.seller_id is None else "Vendiste"
     if not report.products:
-        return ok(f"No hubo ventas en los últimos {days} días.", report)
+        return ok(f"No hubo ventas {in_last(days)}.", report)
     best = report.products[0]
-    return ok(f"{who} {count(report.units)} unidades por {format_cop(report.revenue_cop)} en los últimos {days} días. "
+    return ok(f"{who} {count(report.units)} unidades por {format_cop(report.revenue_cop)} {in_last(days)}. "
               f"El producto con más ventas: {best.name} ({best.sku}), {count(best.units)} u por "
               f"{format_cop(best.revenue_cop)}.", report)
 
@@ -65,10 +65,10 @@ def top_products(days: int = 30, limit: int = 5, *, runtime: Runtime) -> ToolRes
     with ctx.bus.read() as uow:
         rows = sales.top_products(uow=uow, principal=ctx.principal, days=days, limit=limit)
     if not rows:
-        return ok(f"No hubo ventas en los últimos {days} días.", [])
+        return ok(f"No hubo ventas {in_last(days)}.", [])
     listed = "; ".join(f"{i}. {r.name} ({r.sku}): {count(r.units)} u, {format_cop(r.revenue_cop)}"
                        for i, r in enumerate(rows, start=1))
-    return ok(f"Productos más vendidos en los últimos {days} días: {listed}.", rows)
+    return ok(f"Productos más vendidos {in_last(days)}: {listed}.", rows)
 
 
 @agent_tool

@@ -33,12 +33,16 @@ _MOVE_VERBS = ("pasa", "pasame", "pasar", "pasen", "manda", "mandar", "envia", "
 _BUY_WORDS = ("mandame", "enviame", "traeme", "quiero", "comprar", "compra", "pedir", "pide", "necesito")
 # "no, mejor a 10.900" / "más bien 5": what follows the correction is the request (a follow-up).
 _CORRECTION = re.compile(r"^\W*(no\b\W*)?(mejor|m[aá]s bien|en vez de eso|en cambio|prefiero)\b\W*", re.IGNORECASE)
+# "a -5000", "menos 3 unidades" is not a typo to silently fix: the sign is lost when text is folded.
+_NEGATIVE = re.compile(r"(?:^|[\s(:=])[-−]\s*\$?\s*\d")
 _WRITES = frozenset({"transfer_stock", "cancel_order", "create_order", "update_price", "approve_reorder"})
 FOLLOW_UP_STARTS = ("y", "tambien", "ahora", "igual", "lo", "la", "mismo", "pero", "entonces", "otra")
 
 
 def decide(text: str, ctx: ThreadContext, lexicon: Lexicon) -> Decision:
     """The one action the offline model takes for this message."""
+    if _NEGATIVE.search(text):
+        return Decision(text="Los precios y las cantidades deben ser números positivos. ¿Qué valor quieres usar?")
     utt = parse(_CORRECTION.sub("", text, count=1) or text)
     ents = extract(utt, lexicon)
     scores = _scores(utt, ents)

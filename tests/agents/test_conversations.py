@@ -165,3 +165,11 @@ def test_identical_requests_in_a_recreated_thread_write_twice(platform: Platform
         say("quiero 1 panela orgánica")
         assert say("sí").tool_calls[0].status == "ok"
     assert count() == before + 2
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("message", ["baja el precio del café huila a -5000", "traslada -10 de CAF-001 de BOG a MED"])
+def test_negative_amounts_are_questioned_not_fixed_silently(chat: ChatService, message: str) -> None:
+    turn = conversation(chat, CAFE)(message)
+    assert turn.tool_calls == [] and turn.pending_confirmation is None
+    assert "positivos" in turn.reply
