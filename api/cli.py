@@ -221,8 +221,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
+    quiet = args.command in ("chat", "routing-log")  # their output is the conversation / the table
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if getattr(args, "host", "unset") is None or getattr(args, "port", "unset") is None:
         settings = _settings()
         args.host = args.host or settings.host

@@ -68,7 +68,7 @@ def top_products(days: int = 30, limit: int = 5, *, runtime: Runtime) -> ToolRes
         return ok(f"No hubo ventas {in_last(days)}.", [])
     listed = "; ".join(f"{i}. {r.name} ({r.sku}): {count(r.units)} u, {format_cop(r.revenue_cop)}"
                        for i, r in enumerate(rows, start=1))
-    return ok(f"Productos más vendidos {in_last(days)}: {listed}.", rows)
+    return ok(f"Productos más vendidos {in_last(days)} (por ingresos): {listed}.", rows)
 
 
 @agent_tool

@@ -81,7 +81,10 @@ def get_stock(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) 
     sku = _sku("get_stock", ents, ctx, lex, "¿De qué producto quieres saber el inventario?")
     if isinstance(sku, Decision):
         return sku
-    return Decision("get_stock", _optional(sku=sku, warehouse=_warehouse(ents, ctx, "get_stock")))
+    # A new product asked about without a place means everywhere; "¿y el de Nariño?" keeps the place.
+    keeps_place = not ents.product.skus or bool(utt.tokens and utt.tokens[0] in ("y", "tambien", "igual", "e"))
+    warehouse = _warehouse(ents, ctx, "get_stock") if keeps_place or ents.codes else None
+    return Decision("get_stock", _optional(sku=sku, warehouse=warehouse))
 
 
 def list_low_stock(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision:

@@ -139,7 +139,7 @@ THANKS = frozenset([
 ])
 BYES = frozenset(["chao", "adios", "bye", "hasta", "luego"])
 YES_WORDS = frozenset([
-    "si", "dale", "confirmo", "confirmado", "claro", "ok", "okay", "listo", "hagale", "vale", "de", "acuerdo",
+    "si", "dale", "confirmo", "confirmado", "claro", "ok", "okay", "listo", "hagale", "vale", "acuerdo", "sip",
 ])
 NO_WORDS = frozenset(["no", "nop", "nel", "negativo", "cancela"])
 

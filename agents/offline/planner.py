@@ -118,9 +118,9 @@ def _small_talk(utt: Utterance, tool: str | None) -> str | None:
     if toks & GREETINGS or phrase_at(utt, "que mas") >= 0 or phrase_at(utt, "que tal") >= 0:
         return ("¡Hola! Soy el asistente de MeStocker. Puedo ayudarte con inventario, pedidos, ventas, "
                 "precios y dudas sobre envíos o devoluciones. ¿Qué necesitas?")
-    if len(utt.tokens) <= 3 and toks & NO_WORDS:
+    if len(utt.tokens) <= 3 and utt.tokens[0] in NO_WORDS:
         return "Entendido, no haré nada. ¿Te ayudo con algo más?"
-    if len(utt.tokens) <= 3 and toks & YES_WORDS:
+    if len(utt.tokens) <= 3 and (utt.tokens[0] in YES_WORDS or " ".join(utt.tokens) == "de acuerdo"):
         return "No tengo ninguna acción pendiente de confirmar. ¿En qué te ayudo?"
     return None
 

@@ -173,3 +173,12 @@ def test_negative_amounts_are_questioned_not_fixed_silently(chat: ChatService, m
     turn = conversation(chat, CAFE)(message)
     assert turn.tool_calls == [] and turn.pending_confirmation is None
     assert "positivos" in turn.reply
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_new_product_without_a_place_means_every_warehouse(chat: ChatService) -> None:
+    say = conversation(chat, CAFE)
+    assert say("cuánto café huila queda en medellín").tool_calls[0].args == {"sku": "CAF-001", "warehouse": "MED"}
+    assert say("inventario de cápsulas").tool_calls[0].args == {"sku": "CAF-003"}
+    assert say("¿y de panela?").tool_calls[0].args == {"sku": "CAF-004"}
+    assert say("¿y en Bogotá?").tool_calls[0].args == {"sku": "CAF-004", "warehouse": "BOG"}
