@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.bench_chat [--turns 200] [--no-write]
 
 Three timings over the same stock question, on a seeded SQLite platform:
-- a whole turn through ChatService (supervisor graph, checkpointer, two model calls, the tool);
+- a whole turn through ChatService (privacy router on every model call, supervisor graph, checkpointer,
+  two or three model calls, the tool);
 - the work a turn cannot avoid, called directly: the commerce view behind `get_stock` plus the two
   offline-model calls (choose the tool, compose the answer);
 - the difference is the LangGraph + chat-service overhead per turn.
@@ -109,7 +110,8 @@ def main() -> None:
         "",
         f"Throughput: **{args.turns / elapsed:.1f} turns/s** on one thread (mixed script). "
         f"LangGraph + chat-service overhead per turn ≈ single-question p50 − direct p50 = "
-        f"**{p50_single - p50_direct:.1f} ms** (supervisor/agent nodes, tools node, checkpoint writes, state "
+        f"**{p50_single - p50_direct:.1f} ms** (privacy classification of each model call, supervisor/agent nodes, "
+        "tools node, checkpoint writes, state "
         "reads for the turn summary). The mixed script's p50 is "
         f"{p50_turn:.1f} ms.",
     ]
