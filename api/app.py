@@ -11,7 +11,19 @@ from fastapi import FastAPI
 from api import errors, log_redaction
 from api.channels import whatsapp
 from api.chat_wiring import open_chat
-from api.routers import auth, chat, fulfillment, health, inventory, notifications, orders, privacy, products, web
+from api.routers import (
+    auth,
+    chat,
+    fulfillment,
+    health,
+    inventory,
+    notifications,
+    orders,
+    privacy,
+    products,
+    sellers,
+    web,
+)
 from api.security import signing_secret
 from infra.bootstrap import Platform, bootstrap
 from infra.channels.delivery import run_delivery_loop
@@ -80,7 +92,8 @@ def create_app(platform: Platform | None = None, *, background_worker: bool | No
     app = FastAPI(title="MeStocker API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
     log_redaction.install()
-    for module in (health, auth, inventory, products, orders, fulfillment, chat, privacy, notifications, web):
+    for module in (health, auth, inventory, products, orders, sellers, fulfillment, chat, privacy, notifications,
+                   web):
         app.include_router(module.router)
     app.include_router(whatsapp.router)
     return app

@@ -12,7 +12,7 @@ from commerce.marketplace.order_state import STATUS_ES, OrderStatus
 from commerce.marketplace.payments import ChargeStatus, PaymentGateway
 from commerce.marketplace.schemas import PaymentRead
 from commerce.shared import events
-from commerce.shared.errors import IllegalTransition, InvalidInput, NotAuthorized, NotFound
+from commerce.shared.errors import Conflict, IllegalTransition, NotAuthorized, NotFound
 from commerce.shared.nit import normalize_nit
 from commerce.shared.sequences import next_value
 from commerce.shared.unit_of_work import UnitOfWork
@@ -165,9 +165,9 @@ def register_seller(cmd: commands.RegisterSeller, uow: UnitOfWork) -> str:
         raise NotAuthorized("Solo el equipo de MeStocker puede registrar vendedores.")
     nit = normalize_nit(cmd.nit)
     if uow.session.scalar(select(Seller.id).where(Seller.nit == nit)) is not None:
-        raise InvalidInput(f"Ya existe un vendedor con el NIT {nit}.")
+        raise Conflict(f"Ya existe un vendedor con el NIT {nit}.")
     if uow.session.get(Seller, cmd.id) is not None:
-        raise InvalidInput(f"Ya existe un vendedor con el código {cmd.id}.")
+        raise Conflict(f"Ya existe un vendedor con el código {cmd.id}.")
     uow.session.add(Seller(id=cmd.id, legal_name=cmd.legal_name, nit=nit, city=cmd.city,
                            contact_email=cmd.contact_email))
     return cmd.id

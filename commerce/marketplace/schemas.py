@@ -53,3 +53,13 @@ class OrderRead(BaseModel):
     created_at: datetime
     lines: list[OrderLineRead]
     payments: list[PaymentRead]
+
+
+class SellerRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    legal_name: str
+    nit: str
+    city: str
+    contact_email: str

@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from commerce.identity.principal import Principal, Scope
 from commerce.marketplace.handlers import authorize_order, load_order
-from commerce.marketplace.models import Order, OrderLine
+from commerce.marketplace.models import Order, OrderLine, Seller
 from commerce.marketplace.order_state import OrderStatus
-from commerce.marketplace.schemas import OrderRead
-from commerce.shared.errors import InvalidInput
+from commerce.marketplace.schemas import OrderRead, SellerRead
+from commerce.shared.errors import InvalidInput, NotFound
 from commerce.shared.unit_of_work import UnitOfWork
 
 
@@ -41,3 +41,12 @@ def list_orders(
     else:
         return []
     return [OrderRead.model_validate(o) for o in uow.session.scalars(stmt)]
+
+
+def get_seller(*, uow: UnitOfWork, principal: Principal, seller_id: str) -> SellerRead:
+    """A seller's registration data: staff, or the seller's own users."""
+    principal.require_seller(seller_id, f"el vendedor {seller_id}")
+    seller = uow.session.get(Seller, seller_id)
+    if seller is None:
+        raise NotFound(f"No existe el vendedor {seller_id}.")
+    return SellerRead.model_validate(seller)

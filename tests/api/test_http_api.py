@@ -155,3 +155,26 @@ def test_openapi_documents_the_public_routes(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     for path in ("/v1/orders", "/v1/orders/{order_id}", "/v1/inventory/{sku}", "/v1/products", "/v1/auth/token"):
         assert path in spec["paths"], path
+
+
+SELLER_BODY = {"id": "SEL-NUEVO", "legal_name": "Nueva Tienda S.A.S.", "nit": "800.197.268-4", "city": "Cali",
+               "contact_email": "hola@nueva.example.co"}
+
+
+@pytest.mark.parametrize("nit", ["800.197.268-5", "800197268", "ABC-123", "12"])
+def test_an_invalid_nit_is_a_422_and_registers_nothing(client: TestClient, nit: str) -> None:
+    admin = auth_headers(client, ADMIN)
+    response = client.post("/v1/sellers", json={**SELLER_BODY, "nit": nit}, headers=admin)
+    assert response.status_code == 422
+    assert "NIT" in response.json()["detail"] or "nit" in str(response.json()["detail"]).lower()
+    assert client.get("/v1/sellers/SEL-NUEVO", headers=admin).status_code == 404
+
+
+def test_staff_registers_a_seller_once(client: TestClient) -> None:
+    admin = auth_headers(client, ADMIN)
+    created = client.post("/v1/sellers", json=SELLER_BODY, headers=admin)
+    assert created.status_code == 201 and created.json()["nit"] == "800197268-4"
+    again = client.post("/v1/sellers", json={**SELLER_BODY, "id": "SEL-OTRO"}, headers=admin)
+    assert again.status_code == 409 and "NIT" in again.json()["detail"]
+    assert client.post("/v1/sellers", json=SELLER_BODY, headers=auth_headers(client, CAFE_SELLER)).status_code == 403
+    assert client.get("/v1/sellers/SEL-CAFE", headers=auth_headers(client, TECH_SELLER)).status_code == 403
