@@ -192,7 +192,7 @@ async def receive_webhook(
         raise HTTPException(status_code=503, detail=(
             "El webhook de WhatsApp no está configurado: falta MESTOCKER_WHATSAPP_APP_SECRET "
             "(no se aceptan mensajes sin firma)."))
-    raw = await request.body()
+    raw = await _bounded_body(request)
     if not signature_valid(raw, x_hub_signature_256, secret):
         raise HTTPException(status_code=401, detail="Firma X-Hub-Signature-256 ausente o inválida.")
     messages = parse_messages(raw, phone_number_id=config.phone_number_id)
@@ -205,6 +205,23 @@ async def receive_webhook(
 
 
 # --- Steps ------------------------------------------------------------------------------------
+
+# Meta's webhook payloads are a few kilobytes; anything far larger is not from Meta.
+MAX_BODY_BYTES = 1_000_000
+
+
+async def _bounded_body(request: Request) -> bytes:
+    """The raw body, refusing (413) more than MAX_BODY_BYTES before reading it all into memory."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise HTTPException(status_code=413, detail="El cuerpo de la solicitud es demasiado grande.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_BODY_BYTES:
+            raise HTTPException(status_code=413, detail="El cuerpo de la solicitud es demasiado grande.")
+    return bytes(body)
+
 
 
 def signature_valid(raw_body: bytes, header: str | None, app_secret: str) -> bool:

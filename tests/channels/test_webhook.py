@@ -255,3 +255,9 @@ def test_a_graph_api_failure_does_not_fail_the_webhook(wa: TestClient, chat: Fak
     fake_graph.fail_next(1, status=500)
     assert post_signed(wa, text_payload(LAURA_WA, "hola")).status_code == 200
     assert len(chat.calls) == 1 and len(fake_graph.requests) == 1 and not fake_graph.requests[0].ok
+
+
+def test_an_oversized_body_is_refused_before_anything_runs(wa: TestClient, chat: FakeChat) -> None:
+    raw = b'{"entry": [' + b" " * (whatsapp.MAX_BODY_BYTES + 10) + b"]}"
+    response = wa.post(WEBHOOK, content=raw, headers={"X-Hub-Signature-256": sign(raw)})
+    assert response.status_code == 413 and chat.calls == []
