@@ -44,9 +44,29 @@ def recent(messages: list[AnyMessage], window: int = HISTORY_WINDOW) -> list[Any
     return cut or list(messages[-1:])
 
 
+# Beyond this an integer is no amount anyone means, and the checkpointer (msgpack) cannot store it.
+MAX_SAFE_INT = 2**53
+
+
+def safe_args(value: Any) -> Any:
+    """Tool-call arguments with out-of-range integers turned into text: the tool's validation then
+    answers in Spanish ("debe ser un número…") instead of the turn failing to be saved."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and abs(value) > MAX_SAFE_INT:
+        return str(value)
+    if isinstance(value, dict):
+        return {key: safe_args(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [safe_args(item) for item in value]
+    return value
+
+
 def _model_node(name: str, prompt: str, model: Runnable[Any, Any]) -> Any:
     def call(state: ConversationState) -> dict[str, Any]:
         reply = model.invoke([SystemMessage(prompt), *recent(state.get("messages", []))])
+        if isinstance(reply, AIMessage) and reply.tool_calls:
+            reply.tool_calls = [{**tc, "args": safe_args(tc["args"])} for tc in reply.tool_calls]
         update: dict[str, Any] = {"messages": [reply]}
         if name != SUPERVISOR_NODE:
             update["active_agent"] = name

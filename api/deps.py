@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from api.security import decode_access_token
+from commerce.identity import services as identity
 from commerce.identity.principal import Principal
 from commerce.shared.errors import NotAuthenticated
 from commerce.shared.messagebus import MessageBus
@@ -35,10 +36,22 @@ def get_read_uow(platform: PlatformDep) -> Iterator[UnitOfWork]:
         yield uow
 
 
-def get_principal(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+def principal_from_token(request: Request, token: str | None) -> Principal:
+    """The caller a valid token speaks for, as the user is now: a deactivated or deleted user's
+    token stops working at once, and a changed role or seller/buyer link applies at once."""
     if not token:
         raise NotAuthenticated("Falta el token de acceso: inicia sesión en /v1/auth/token.")
-    return decode_access_token(token, secret=request.app.state.jwt_secret)
+    claimed = decode_access_token(token, secret=request.app.state.jwt_secret)
+    platform: Platform = request.app.state.platform
+    with platform.read_uow() as uow:
+        current = identity.get_principal(uow=uow, user_id=claimed.user_id)
+    if current is None:
+        raise NotAuthenticated("Tu sesión ya no es válida: inicia sesión de nuevo.")
+    return current
+
+
+def get_principal(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+    return principal_from_token(request, token)
 
 
 BusDep = Annotated[MessageBus, Depends(get_bus)]

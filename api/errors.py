@@ -94,6 +94,8 @@ def install(app: FastAPI) -> None:
             detail = "Recurso no encontrado."
         elif exc.status_code == 405:
             detail = "Método no permitido para este recurso."
+        elif exc.status_code == 400 and detail == "There was an error parsing the body":
+            detail = "El cuerpo de la solicitud no es válido (¿JSON o formulario mal formado?)."
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)

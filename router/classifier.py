@@ -28,7 +28,7 @@ from presidio_anonymizer.entities import OperatorConfig
 from presidio_anonymizer.entities import RecognizerResult as AnonymizerResult
 
 from router import recognizers as r
-from router.nlp import LANGUAGE, get_analyzer
+from router.nlp import LANGUAGE, get_analyzer, normalize
 from router.topics import detect_topics
 
 
@@ -85,7 +85,8 @@ class Classification:
 
 
 def detect_entities(text: str) -> list[RecognizerResult]:
-    """Presidio results for `text`, overlaps resolved, in text order."""
+    """Presidio results for `text`, overlaps resolved, in text order (spans index `text` as given:
+    callers that classify pass `normalize(text)`)."""
     if not text.strip():
         return []
     return resolve_overlaps(get_analyzer().analyze(text=text, language=LANGUAGE))
@@ -130,6 +131,7 @@ def build_classification(entities: dict[str, int], topics: Iterable[str]) -> Cla
 @lru_cache(maxsize=8192)
 def _classify_cached(text: str) -> tuple[tuple[tuple[str, int], ...], tuple[str, ...]]:
     # A thread's history is re-sent every turn: caching by text makes re-classifying it cheap.
+    text = normalize(text)
     counts = Counter(result.entity_type for result in detect_entities(text))
     return tuple(sorted(counts.items())), detect_topics(text)
 
@@ -177,7 +179,11 @@ class Masker:
         return self._by_value[key]
 
     def mask(self, text: str) -> str:
-        """Return `text` with every detected entity replaced (Presidio anonymizer, custom operator)."""
+        """Return `text` with every detected entity replaced (Presidio anonymizer, custom operator).
+
+        The text is normalized first (`router.nlp.normalize`), like for classification, so a value hidden
+        with zero-width characters is masked too; the returned text is the normalized one."""
+        text = normalize(text)
         results = detect_entities(text)
         if not results:
             return text

@@ -35,6 +35,19 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+def normalize(text: str) -> str:
+    """NFKC and no invisible format characters: what the classifier reads.
+
+    Defeats cheap evasions that keep a text readable for people: zero-width spaces or joiners
+    inside a number or a word ("310\u200b456\u200b7890", "diabe\u200btes"), full-width digits
+    ("３１０…"), non-breaking spaces between digit groups.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    if text.isascii():
+        return text
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
 @Language.component("mestocker_fold_lemma")
 def _fold_lemma(doc: Doc) -> Doc:
     for token in doc:

@@ -21,10 +21,11 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import CreditCardRecognizer, EmailRecognizer
 
 from commerce.shared.nit import check_digit
+from router.names import AMBIGUOUS_NAMES, COMPANY_WORDS, FIRST_NAMES, is_name_word
 from router.nlp import LANGUAGE, fold
 
 # Bump whenever a pattern, score or context word changes: it is logged with every decision.
-RECOGNIZER_SET_VERSION = "co-es-2026.11.2"
+RECOGNIZER_SET_VERSION = "co-es-2026.11.3"
 
 CO_NIT = "CO_NIT"
 CO_NIT_PERSONA = "CO_NIT_PERSONA"
@@ -53,7 +54,7 @@ _MONEY_AFTER = re.compile(
     r"^\s*(?:pesos|cop\b|mil\b|millones|mill?\b|usd\b|d[oó]lares|unidades|unds?\b|uds?\b|kg\b|kilos|gr?\b|gramos"
     r"|ml\b|litros|cajas|paquetes|%|x\b)"
 )
-_REFERENCE = r"(?:n[úu]mero|no\.?|nro\.?|n[°º]\.?|#|es|:|de)"
+_REFERENCE = r"(?:n[úu]mero|no\.?|nro\.?|n[°º]\.?|#|es|:|de|la|el)"
 
 
 def _digits(value: str) -> str:
@@ -186,7 +187,7 @@ _CE_WORD = r"(?:\bc[ée]dula\s+de\s+extranjer[íi]a|(?-i:\bCE\b|\bC\.\s?E\.?))"
 # Between "cédula"/"CC" and the number: "de ciudadanía", "número", "No.", "#", "es", ":".
 _KEYWORD_GAP = r"\W{0,3}(?:" + _REFERENCE + r"\W{0,2}){0,3}"
 _SPACED_ID_NUMBER = r"(?P<value>\d{1,3}(?: \d{3}){2,3})"
-_ID_NUMBER = r"(?P<value>\d{1,3}(?:\.\d{3}){1,3}|\d{6,10})"
+_ID_NUMBER = r"(?P<value>\d{1,3}(?:\.\d{3}){1,3}|\d{1,3}(?:-\d{3}){2,3}|\d{6,10})"
 
 
 class CedulaRecognizer(RegexRecognizer):
@@ -230,7 +231,11 @@ _WALLET = re.compile(r"\b(?:nequi|daviplata|movii|transfiya|billetera|llave\s+br
 class MobileRecognizer(RegexRecognizer):
     """Colombian mobiles (3xx, 10 digits, optional +57); near a wallet name they are financial."""
 
-    _MOBILE = _rx(r"(?<![\w$.,/#+-])(?P<value>" + _PHONE_PREFIX + r"3\d{2}[\s.-]?\d{3}[\s.-]?\d{2}[\s.-]?\d{2})" + _END)
+    # "310 555 1234", "(310) 555-12-34", and digit by digit or in pairs: "3 1 0 5 5 5 1 2 3 4", "31 05 55 12 34".
+    _MOBILE = _rx(
+        r"(?<![\w$.,/#+-])(?P<value>" + _PHONE_PREFIX + r"(?:\(?3\d{2}\)?[\s.-]?\d{3}[\s.-]?\d{2}[\s.-]?\d{2}"
+        r"|(?:3(?:[\s.-]\d){9}|3\d(?:[\s.-]\d{2}){4})(?![\s.-]\d)))" + _END
+    )
 
     def __init__(self) -> None:
         super().__init__(
@@ -255,7 +260,8 @@ class LandlineRecognizer(RegexRecognizer):
     """Fixed lines since the 2021 numbering plan: 60 + area digit + 7 digits."""
 
     _LANDLINE = _rx(
-        r"(?<![\w$.,/#+-])(?P<value>" + _PHONE_PREFIX + r"\(?60[124-8]\)?[\s.-]?\d{3}[\s.-]?\d{2}[\s.-]?\d{2})" + _END
+        r"(?<![\w$.,/#+-])(?P<value>" + _PHONE_PREFIX + r"(?:\(?60[124-8]\)?[\s.-]?\d{3}[\s.-]?\d{2}[\s.-]?\d{2}"
+        r"|6[\s.-]0[\s.-][124-8](?:[\s.-]\d){7}(?![\s.-]\d)))" + _END
     )
 
     def __init__(self) -> None:
@@ -285,6 +291,13 @@ _UNIT = (
 )
 
 
+# Caribbean-coast and housing-project style: "Mz 4 Casa 12", "manzana B lote 7", "Mz. 12A Cs 3".
+_BLOCK_ADDRESS = (
+    r"\b(?P<value>(?:manzana|mza|mz)\.?\s*(?:\d{1,3}\s?[a-z]?|[a-z])\s*,?\s*(?:casa|cs|lote|lt|apto|apartamento)\.?\s*"
+    r"\d{1,4}\s?[a-z]?(?!\w)" + _UNIT + ")"
+)
+
+
 class AddressRecognizer(RegexRecognizer):
     """Colombian street addresses: via + number [letter][Bis][Sur|Este] # number-plate [Apto/Torre…]."""
 
@@ -297,7 +310,7 @@ class AddressRecognizer(RegexRecognizer):
         super().__init__(
             name="CoAddressRecognizer",
             entities=[CO_ADDRESS],
-            rules=[Rule("co_address", self._ADDRESS, 0.85)],
+            rules=[Rule("co_address", self._ADDRESS, 0.85), Rule("co_block_address", _rx(_BLOCK_ADDRESS), 0.75)],
             context=["direccion", "dir", "vivo", "entrega", "entregar", "envio", "enviar", "domicilio", "barrio"],
             reject_money=False,
         )
@@ -307,7 +320,7 @@ class BankAccountRecognizer(RegexRecognizer):
     """Bank account numbers have no format of their own: only context ("cuenta de ahorros",
     a bank's name) makes a run of 8–16 digits one."""
 
-    _ACCOUNT = _rx(_START + r"(?P<value>\d{3,4}[\s-]\d{2,8}[\s-]\d{1,6}|\d{8,16})" + _END)
+    _ACCOUNT = _rx(_START + r"(?P<value>\d{2,4}[\s-]\d{2,8}(?:[\s-]\d{1,6}){1,2}|\d{8,16})" + _END)
 
     def __init__(self) -> None:
         super().__init__(
@@ -325,26 +338,142 @@ class BankAccountRecognizer(RegexRecognizer):
         return (CO_BANK_ACCOUNT, score) if 8 <= len(_digits(value)) <= 16 else None
 
 
-_NAME = r"(?-i:[A-ZÁÉÍÓÚÑ][a-záéíóúñü]+)"
-_CONNECTOR = r"(?:\s+(?-i:de|del|de\s+la|de\s+los))?"
+_CAPITALISED = re.compile(r"[A-ZÁÉÍÓÚÑ][a-záéíóúñü]+")
+_WORD = re.compile(r"[^\W\d_]+")
+_SPACES = re.compile(r"\s+")
+_OPTIONAL_SPACES = re.compile(r"\s*")
+_CONNECTORS = ("de", "del", "la", "los", "las")
+_COMPANY_SUFFIX = re.compile(r"\s*,?\s*(?:s\.?\s?a\.?\s?s\b\.?|ltda\b|s\.\s?a\.|e\.\s?u\.|&\s*c[ií]a)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class NameRule:
+    """How strict the words after an introduction must be to read as a name."""
+
+    lowercase: bool  # "me llamo andres felipe": lower-case words, each one from the gazetteer
+    known: str  # "no": any capitalised words; "yes": a gazetteer word first; "or_multi": or two capitalised words;
+    # "first": a common first name first ("con Sebastián", "habla Esteban": short introductions, strict names)
+    connectors: bool = True  # "María de los Ángeles"
+
+
+def take_name(text: str, pos: int, how: NameRule) -> tuple[int, int] | None:
+    """The span of the name starting at text[pos:] (after spaces), or None when it is not one."""
+    words: list[tuple[int, int, str]] = []  # (start, end, folded) of name words, connectors included
+    mode: str | None = None
+    cursor = pos
+    while len([w for w in words if w[2] not in _CONNECTORS]) < 4:
+        gap = (_SPACES if words else _OPTIONAL_SPACES).match(text, cursor)
+        if gap is None:
+            break
+        match = _WORD.match(text, gap.end())
+        if match is None:
+            break
+        word, folded = match.group(), fold(match.group())
+        if mode is None:
+            if _CAPITALISED.fullmatch(word):
+                mode = "capitalised"
+            elif how.lowercase and word.islower() and folded in FIRST_NAMES:
+                mode = "lowercase"
+            else:
+                return None
+        if folded in COMPANY_WORDS:
+            if not words:
+                return None
+            break
+        if mode == "capitalised":
+            if folded in _CONNECTORS and how.connectors and words:
+                words.append((match.start(), match.end(), folded))
+                cursor = match.end()
+                continue
+            if not _CAPITALISED.fullmatch(word):
+                break
+        elif not (word.islower() and is_name_word(folded, capitalised=False)):
+            break
+        words.append((match.start(), match.end(), folded))
+        cursor = match.end()
+    while words and words[-1][2] in _CONNECTORS:
+        words.pop()
+    if not words or _COMPANY_SUFFIX.match(text, words[-1][1]):
+        return None
+    names = [w for w in words if w[2] not in _CONNECTORS]
+    # The first word decides: "San José", "Santa Rosa" are places, "José Gómez" a person.
+    known = is_name_word(names[0][2], capitalised=mode == "capitalised")
+    if how.known == "yes" and not known:
+        return None
+    if how.known == "or_multi" and not known and len(names) < 2:
+        return None
+    if how.known == "first" and not (names[0][2] in FIRST_NAMES and names[0][2] not in AMBIGUOUS_NAMES):
+        return None
+    return words[0][0], words[-1][1]
+
+
+_TITLE = (
+    r"(?:se[ñn]or|se[ñn]ora|sr|sra|srta|se[ñn]orita|don|do[ñn]a|doctor|doctora|dr|dra|ingeniero|ingeniera|ing"
+    r"|licenciad[oa]|profesor|profesora|profe)"
+)
+_RELATIVE = (
+    r"mi\s+(?:herman[oa]|espos[oa]|mam[áa]|pap[áa]|mami|papi|hij[oa]|t[íi][oa]|prim[oa]|novi[oa]|vecin[oa]|amig[oa]"
+    r"|jef[ea]|soci[oa]|suegr[oa]|cu[ñn]ad[oa]|sobrin[oa]|abuel[oa]|compa[ñn]er[oa]|pareja|mujer|marido)"
+)
+_SEP = r"[\s,.:;!¡-]*"
+_ADDRESSING = (
+    r"habla(?:s|n)?\s+con|hablo\s+con|(?:les?|te)\s+(?:escribe|saluda|habla)|pregunt(?:ar|e|en|a|o)\s+por"
+    r"|comunicar(?:me|se|nos)?\s+con|(?:lo|la)\s+(?:recibe|recoge|reclama)|recibe|recoge|reclama"
+    r"|entreg(?:ar|ue|uen)(?:le|selo|sela)?\s+a|contactar\s+a|atentamente|cordialmente|att|atte|saludos"
+    r"|quedo\s+atent[oa]|gracias|(?:es|son|va|van)\s+para|a\s+la\s+atenci[óo]n\s+de"
+)
+# "El titular del pedido es …", "la que recibe es …", "el encargado de compras es …".
+_ROLE = (
+    r"(?:el|la)\s+(?:titular|destinatari[oa]|que\s+recibe|encargad[oa]|responsable|contacto)"
+    r"(?:\s+(?:del?|de\s+la)\s+\w+)?\s+(?:es|ser[áa])"
+)
+_STRONG_INTRO = (
+    r"me\s+llamo|mi\s+nombre\s+(?:es|:)|a\s+nombre\s+de|(?:destinatari[oa]|recibe|titular|nombre|cliente|contacto)\s*:"
+)
+_NAME_RULES: dict[str, NameRule] = {
+    "introduced_name": NameRule(lowercase=True, known="no"),
+    "soy_name": NameRule(lowercase=True, known="or_multi", connectors=False),
+    "titled_name": NameRule(lowercase=False, known="or_multi"),
+    "relative_name": NameRule(lowercase=False, known="or_multi"),
+    "addressed_name": NameRule(lowercase=True, known="yes"),
+    "role_name": NameRule(lowercase=True, known="or_multi"),
+    "short_intro_name": NameRule(lowercase=False, known="first"),
+}
 
 
 class PersonRecognizer(RegexRecognizer):
-    """Names introduced as names ("me llamo…", "a nombre de…"); the blank pipeline has no NER."""
+    """Names introduced as names ("me llamo…", "a nombre de…", "hablas con…", "la señora…", "mi hermano…",
+    "atentamente,…"); the blank pipeline has no NER. Weak introductions need a gazetteer name (router/names.py)."""
 
     def __init__(self) -> None:
-        names = _NAME + r"(?:" + _CONNECTOR + r"\s+" + _NAME + r"){0,3}"
-        intro = r"\b(?:me\s+llamo|mi\s+nombre\s+es|a\s+nombre\s+de|(?:destinatari[oa]|recibe|titular|nombre)\s*:)"
+        article = r"(?:(?:el|la)\s+)?"
+        titled = _SEP + article + r"(?:" + _TITLE + r"\.?\s+)?"
         super().__init__(
             name="CoPersonRecognizer",
             entities=[PERSON],
             rules=[
-                Rule("introduced_name", _rx(intro + r"\s*(?P<value>" + names + r")"), 0.7),
-                Rule("soy_full_name", _rx(r"\bsoy\s+(?P<value>" + _NAME + r"(?:\s+" + _NAME + r"){1,3})"), 0.6),
+                Rule("introduced_name", _rx(r"\b(?:" + _STRONG_INTRO + r")\s*"), 0.7),
+                Rule("soy_name", _rx(r"\bsoy\s+"), 0.6),
+                Rule("titled_name", _rx(r"\b" + _TITLE + r"\.?\s+"), 0.6),
+                Rule("relative_name", _rx(r"\b" + _RELATIVE + r"\s*,?\s+"), 0.6),
+                Rule("addressed_name", _rx(r"\b(?:" + _ADDRESSING + r")\b" + titled), 0.6),
+                Rule("role_name", _rx(r"\b" + _ROLE + titled), 0.6),
+                Rule("short_intro_name", _rx(r"\b(?:habla|con|yo)\s+"), 0.6),
             ],
             context=["nombre", "llamo", "destinatario", "titular"],
             reject_money=False,
         )
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        results: list[RecognizerResult] = []
+        for rule in self.rules:
+            for match in rule.regex.finditer(text):
+                span = take_name(text, match.end(), _NAME_RULES[rule.name])
+                if span is not None:
+                    results.append(self._result(PERSON, span[0], span[1], rule.score, rule))
+        return EntityRecognizer.remove_duplicates(results)
 
 
 class OfflineEmailRecognizer(EmailRecognizer):
@@ -357,6 +486,38 @@ class OfflineEmailRecognizer(EmailRecognizer):
 
     def validate_result(self, pattern_text: str) -> bool:
         return self._EXTRACT(pattern_text).fqdn != ""
+
+
+_TLD_WORD = r"(?:com|co|net|org|edu|gov|es|us|io|info|biz|me)"
+_OBFUSCATED_EMAIL = _rx(
+    r"(?<![\w.+-])(?P<value>[\w+-]+(?:\s*(?:\.|\bpunto\b)\s*[\w+-]+){0,4}"
+    r"(?:\s+(?:@|arroba|\(at\)|\[at\])\s*|\s*(?:@|arroba|\(at\)|\[at\])\s+|\s*(?:\(at\)|\[at\])\s*)"
+    r"[\w-]+(?:\s*(?:\.|\bpunto\b|\(dot\)|\[dot\])\s*[\w-]+){0,2}\s*(?:\.|\bpunto\b|\(dot\)|\[dot\])\s*"
+    + _TLD_WORD
+    + r")(?!\w)"
+)
+
+
+class ObfuscatedEmailRecognizer(RegexRecognizer):
+    """Emails spelt out to dodge filters: "ana.rojas arroba gmail punto com", "ana @ gmail . com"."""
+
+    _TRIGGER = re.compile(r"arroba|\s@|@\s|\(at\)|\[at\]", re.IGNORECASE)
+
+    def __init__(self) -> None:
+        super().__init__(
+            name="CoObfuscatedEmailRecognizer",
+            entities=[EMAIL_ADDRESS],
+            rules=[Rule("spelt_email", _OBFUSCATED_EMAIL, 0.7)],
+            context=["correo", "email", "e-mail", "mail", "electronico"],
+            reject_money=False,
+        )
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        if not self._TRIGGER.search(text):  # the common case costs one scan
+            return []
+        return super().analyze(text, entities, nlp_artifacts)
 
 
 def spanish_credit_card_recognizer() -> CreditCardRecognizer:
@@ -379,6 +540,7 @@ def build_recognizers() -> list[EntityRecognizer]:
         BankAccountRecognizer(),
         PersonRecognizer(),
         OfflineEmailRecognizer(),
+        ObfuscatedEmailRecognizer(),
         spanish_credit_card_recognizer(),
     ]
 

@@ -37,7 +37,7 @@ def _framed(framing: str, term: str, gap: int = 3) -> str:
 
 
 _CLOSE = r"mi\s+(?:hij[oa]|mama|mami|papa|espos[oa]|mujer|marido|pareja|abuel[oa]|herman[oa]|ti[oa]|familia|bebe)"
-_SELF = r"tengo|tenia|sufro|sufria|padezco|soy|estoy|vivo\s+con|me\s+dio|me\s+dieron"
+_SELF = r"tengo|tenia|sufro|sufria|padezco|soy|estoy|ando|vivo\s+con|me\s+dio|me\s+dieron"
 _OTHER = rf"(?:{_CLOSE})\s*,?\s+(?:que\s+)?(?:tiene|sufre|padece|es|esta)"
 
 _CONDITIONS = (
@@ -47,6 +47,24 @@ _CONDITIONS = (
     r"|enfermedad\w*|insuficiencia\s+renal|(?:presion|tension)\s+alta|obesidad|anorexia|bulimia|cardiopatia"
     r"|gastritis|colitis|fibromialgia|hipotiroidismo|dengue|fractura\w*|incapacidad\s+medica|quimio\w*|dialisis"
     r"|(?:un|una)\s+(?:cirugia|operacion)|operad[oa]|hospitalizad[oa]|convalecien\w*|lesion\w*"
+    r"|insulinodependiente|insulino\s+dependiente|embarazo|incapacitad[oa]|sord[oa]s?|sordomud[oa]s?|cieg[oa]s?"
+    r"|invidente|rehabilitacion|paciente\s+(?:oncologic[oa]|renal|cronic[oa]|psiquiatric[oa]|cardiac[oa])"
+)
+# Medicines only a patient takes, and what a medicine is "for": "tomo losartán", "me recetaron algo para la presión".
+_TAKING = r"tomo|me\s+tomo|estoy\s+tomando|me\s+recetaron|me\s+formularon|me\s+mandaron|me\s+inyecto|me\s+aplico"
+_MEDICINES = (
+    r"losartan|enalapril|metformina|insulina|levotiroxina|eutirox|fluoxetina|sertralina|escitalopram|clonazepam"
+    r"|alprazolam|quetiapina|risperidona|litio|carbamazepina|(?:acido\s+)?valproico|antirretroviral\w*|metotrexato"
+    r"|warfarina|tamoxifeno|antidepresiv\w*|ansiolitic\w*|anticonvulsiv\w*|antipsicotic\w*|quimio\w*"
+)
+_TREATED = (
+    r"presion|tension|azucar|diabetes|tiroides|depresion|ansiedad|corazon|colesterol|trigliceridos|epilepsia"
+    r"|convulsiones|artritis|asma|vih|cancer|insomnio|migrana|esquizofrenia|bipolaridad|alzheimer|parkinson"
+)
+_SPECIALISTS = (
+    r"psiquiatr\w*|psicolog\w*|oncolog\w*|cardiolog\w*|neurolog\w*|ginecolog\w*|endocrin\w*|nefrolog\w*"
+    r"|reumatolog\w*|urolog\w*|infectolog\w*|gastroenterolog\w*|hematolog\w*|neumolog\w*|fisioterap\w*"
+    r"|medic[oa]|doctor[a]?|especialista"
 )
 _HEALTH = [
     _framed(_SELF, _CONDITIONS),
@@ -57,6 +75,12 @@ _HEALTH = [
     r"\b(?:tratamiento|terapia|control)\s+(?:medico|psiquiatrico|psicologico|oncologico|de\s+quimio\w*)\b",
     r"\b(?:mi|su)\s+(?:psiquiatra|oncolog[oa]|cardiolog[oa]|medic[oa]\s+tratante)\b",
     r"\bvih\s+positivo\b|\bseropositiv[oa]\b",
+    rf"\b(?:{_TAKING})\s+(?:\w+\s+){{0,2}}(?:{_MEDICINES})\b",
+    rf"\b(?:{_TAKING})\s+(?:\w+\s+){{0,3}}para\s+(?:la|el|mi|las|los)\s+(?:{_TREATED})\b",
+    rf"\b(?:cita|consulta|control|terapia|sesion)\s+(?:con\s+(?:el|la|mi)\s+|del?\s+(?:la\s+)?|en\s+)?(?:{_SPECIALISTS})\b",
+    # Aids a shop also sells ("tengo sillas de ruedas") count only when the person is in them.
+    r"\b(?:ando|estoy|camino|vivo|quede)\s+(?:en|con)\s+(?:muletas|silla\s+de\s+ruedas|yeso|cabestrillo|oxigeno)\b",
+    r"\bme\s+(?:van\s+a\s+operar|hicieron\s+(?:una|la)\s+(?:cirugia|operacion|biopsia))\b",
 ]
 
 _FAITHS = (
@@ -68,7 +92,8 @@ _RELIGION = [
     r"\btestig[oa]s?\s+de\s+jehova\b",
     r"\bmi\s+(?:iglesia|congregacion|parroquia|pastor|religion|fe|culto)\b",
     r"\b(?:por|de)\s+(?:mi|mis|nuestra|nuestras)\s+(?:religion|creencias?|fe)\b|\bcreencias\s+religiosas\b",
-    r"\b(?:voy|vamos|ir)\s+a\s+(?:misa|(?:la\s+)?iglesia|culto|la\s+sinagoga|la\s+mezquita)\b",
+    r"\b(?:voy|vamos|va|van|ir|fui|fuimos|asisto|asistimos|asiste)\s+(?:a|al)\s+"
+    r"(?:misa|(?:la\s+)?iglesia|(?:el\s+)?culto|la\s+sinagoga|la\s+mezquita|templo|(?:la\s+)?congregacion)\b",
     r"\bguardo\s+(?:el\s+)?(?:sabado|shabat)\b|\bayuno\s+de\s+ramadan\b",
 ]
 
@@ -88,7 +113,7 @@ _POLITICS = [
     r"\bmi\s+(?:candidat[oa]|partido)\b|\b(?:ideas|opiniones|posicion|orientacion)\s+politicas?\b",
 ]
 
-_UNIONS = r"sindicato\w*|sindical|fecode|cut|sintra\w+|asonal"
+_UNIONS = r"sindicato\w*|sindical|sindicaliz\w*|fecode|cut|sintra\w+|asonal"
 _UNION = [
     _framed(r"afiliad[oa]s?|pertenezco|pertenecemos|miembro|soy|somos|estoy|delegad[oa]|directiv[oa]|socio", _UNIONS),
     r"\bmi\s+sindicato\b|\b(?:fuero|cuota|permiso|afiliacion|asamblea)\s+sindical\b|\bsindicalistas?\b",
@@ -108,7 +133,8 @@ _BIOMETRIC_DATA = (
 _BIOMETRICS = [
     _framed(
         r"mi|mis|su|sus|tu|tus|nuestras?|tomar|tomaron|toman|registrar|registre|registraron|enviar|envie|escanear"
-        r"|escanearon|capturar|capturaron|pidieron|piden|pide|piden|dar|di|guardan|guardaron|usan|usaron",
+        r"|escanearon|capturar|capturaron|pidieron|piden|pide|pidio|dar|di|guardan|guardaron|usan|usaron|solicito"
+        r"|solicitaron|exige|exigen|exigio|hicieron|validaron|verificaron",
         _BIOMETRIC_DATA,
         gap=2,
     ),

@@ -81,15 +81,20 @@ def _postgres_copy(template_url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A private, seeded database: SQLite, then PostgreSQL."""
+def seeded_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A private copy of the seeded template for `request.param` ("sqlite" or "postgres")."""
     if request.param == "sqlite":
         target = tmp_path / "mestocker.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
         yield f"sqlite:///{target}"
     else:
         yield from _postgres_copy(request.getfixturevalue("postgres_template"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A private, seeded database: SQLite, then PostgreSQL."""
+    yield from seeded_database(request, tmp_path)
 
 
 @pytest.fixture

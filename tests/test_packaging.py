@@ -10,7 +10,9 @@ TOP = ("commerce", "infra", "api", "tools", "agents", "router", "knowledge", "ev
 
 
 def test_every_package_directory_is_listed() -> None:
-    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    data_only = {name for name in config["package-data"] if not any(ROOT.joinpath(*name.split(".")).glob("*.py"))}
+    listed = set(config["packages"]) - data_only
     found = {
         ".".join(path.parent.relative_to(ROOT).parts)
         for top in TOP for path in (ROOT / top).rglob("*.py")

@@ -16,6 +16,7 @@ _FROM_MARKS = frozenset({"de", "desde", "del"})
 _TO_MARKS = frozenset({"a", "hacia", "para", "al", "pa"})
 _UP_WORDS = ("sube", "subir", "subele", "aument", "increment")
 _DOWN_WORDS = ("baja", "bajar", "bajale", "rebaj", "descuento", "disminu", "reduc")
+_THERE = ("alla", "alli", "ahi")
 _DEFAULT_CANCEL_REASON = "Solicitado por el cliente en el chat"
 
 
@@ -124,6 +125,8 @@ def transfer_stock(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexi
     if isinstance(sku, Decision):
         return sku
     origin, dest = _route(utt, ents)
+    if dest is None and ctx.warehouse and utt.has(*_THERE) and ctx.warehouse != origin:
+        dest = ctx.warehouse  # "pasa 3 de Medellín para allá": the place the thread was about
     if ctx.tool == "transfer_stock":
         origin, dest = origin or ctx.args.get("from_warehouse"), dest or ctx.args.get("to_warehouse")
     quantity = ents.quantity or (ctx.args.get("quantity") if ctx.tool == "transfer_stock" else None)
@@ -137,25 +140,27 @@ def transfer_stock(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexi
     return Decision("transfer_stock", args)
 
 
-def _order(tool: str, ents: Entities, ctx: ThreadContext) -> str | Decision:
-    order_id = ents.order_id or ctx.order_id
+def _order(tool: str, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> str | Decision:
+    # An order tool with a bare number of order size ("cancela el 1002", "¿y el 1004?") names the order.
+    bare = f"{lex.order_prefix}{ents.quantity}" if ents.quantity and ents.quantity >= 100 else None
+    order_id = ents.order_id or bare or ctx.order_id
     return order_id if order_id else Decision(tool=tool, text=_ORDER_QUESTION)
 
 
 def get_order(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision:
     if ents.order_id is None and ents.order_status:
         return list_orders(utt, ents, ctx, lex)
-    order_id = _order("get_order", ents, ctx)
+    order_id = _order("get_order", ents, ctx, lex)
     return order_id if isinstance(order_id, Decision) else Decision("get_order", {"order_id": order_id})
 
 
 def track_shipment(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision:
-    order_id = _order("track_shipment", ents, ctx)
+    order_id = _order("track_shipment", ents, ctx, lex)
     return order_id if isinstance(order_id, Decision) else Decision("track_shipment", {"order_id": order_id})
 
 
 def cancel_order(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision:
-    order_id = _order("cancel_order", ents, ctx)
+    order_id = _order("cancel_order", ents, ctx, lex)
     if isinstance(order_id, Decision):
         return order_id
     return Decision("cancel_order", {"order_id": order_id, "reason": cancel_reason(utt.text)})
@@ -225,7 +230,9 @@ def list_reorder_proposals(utt: Utterance, ents: Entities, ctx: ThreadContext, l
 
 
 def approve_reorder(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision:
-    proposal = ents.proposal_id or ctx.proposal_id
+    # "apruebe la 1" right after the list: a bare number is the proposal's.
+    bare = f"PO-{ents.quantity:04d}" if ents.quantity and ents.quantity < 10000 else None
+    proposal = ents.proposal_id or bare or ctx.proposal_id
     if proposal is None:
         question = "¿Qué propuesta de reabastecimiento quieres aprobar (por ejemplo, PO-0001)?"
         return Decision("approve_reorder", text=question)

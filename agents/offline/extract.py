@@ -10,7 +10,9 @@ from agents.offline.lexicon import STOP_WORDS, Lexicon, ProductMatch
 from agents.offline.normalize import Utterance, fold, stem
 
 _ORDER_WORDS = frozenset({"pedido", "orden", "ord", "compra", "pedidos", "ordenes", "factura", "envio", "guia"})
-_PROPOSAL_WORDS = frozenset({"po", "propuesta", "propuestas", "borrador", "sugerencia"})
+_PROPOSAL_WORDS = frozenset({"po", "propuesta", "propuestas", "borrador", "sugerencia", "reorden", "reposicion",
+                             "reabastecimiento"})
+_ARTICLES = frozenset({"el", "la", "del"})
 _NUMBER_FILLER = frozenset({"numero", "nro", "no", "n", "num", "el", "la", "de", "del", "mi", "#"})
 _UNIT_WORDS = frozenset(
     [
@@ -32,12 +34,14 @@ ORDER_STATUS_WORDS = {
     "pendiente": "pending_payment", "pagar": "pending_payment", "pago": "pending_payment",
     "pagado": "paid", "pagada": "paid", "enviado": "shipped", "enviada": "shipped", "despachado": "shipped",
     "despachada": "shipped", "camino": "shipped", "transito": "shipped", "entregado": "delivered",
-    "entregada": "delivered", "recibido": "delivered", "cancelado": "cancelled", "cancelada": "cancelled",
+    "entregada": "delivered", "recibido": "delivered", "llegaron": "delivered", "llegado": "delivered",
+    "cancelado": "cancelled", "cancelada": "cancelled",
     "anulado": "cancelled", "anulada": "cancelled", "reembolsado": "refunded", "reembolsada": "refunded",
     "devuelto": "returned", "devuelta": "returned", "alistamiento": "picking", "alistando": "picking",
     "preparacion": "picking", "preparando": "picking", "creado": "created", "creada": "created",
     "nuevo": "created", "reservado": "stock_reserved", "reservada": "stock_reserved",
 }
+_BEING = frozenset({"esta", "estan", "ya", "quedo", "quedaron", "salio", "salieron"})
 REORDER_STATUS_WORDS = {
     "aprobada": "approved", "aprobado": "approved", "enviada": "sent", "enviado": "sent", "recibida": "received",
     "recibido": "received", "cancelada": "cancelled", "cancelado": "cancelled", "pendiente": "proposed",
@@ -117,7 +121,10 @@ def _order_id(utt: Utterance, lexicon: Lexicon, used: set[int]) -> str | None:
             continue
         order_id = f"{lexicon.order_prefix}{n}"
         explicit = _after_words(utt, i, _ORDER_WORDS) and not _after_words(utt, i, frozenset({"compra"}), 1)
-        if explicit or order_id in known or (i > 0 and utt.tokens[i - 1] == "ord"):
+        # "¿y el 1002?", "estado de la 1004": an order-sized number after an article, not money nor units.
+        named = (n >= 1000 and i > 0 and utt.tokens[i - 1] in _ARTICLES and i not in utt.money
+                 and not set(utt.tokens[i + 1 : i + 2]) & _UNIT_WORDS)
+        if explicit or named or order_id in known or (i > 0 and utt.tokens[i - 1] == "ord"):
             used.add(i)
             return order_id
     return None
@@ -128,7 +135,10 @@ def _proposal_id(utt: Utterance, used: set[int]) -> str | None:
         n = _int_at(utt, i)
         if n is None:
             continue
-        after_po_phrase = i >= 3 and utt.tokens[i - 3 : i] == ["orden", "de", "compra"]
+        j = i
+        while j > 0 and utt.tokens[j - 1] in _NUMBER_FILLER:
+            j -= 1
+        after_po_phrase = j >= 3 and utt.tokens[j - 3 : j] == ["orden", "de", "compra"]
         if after_po_phrase or _after_words(utt, i, _PROPOSAL_WORDS):
             used.add(i)
             return f"PO-{n:04d}"
@@ -218,7 +228,10 @@ def _quantity(utt: Utterance, lexicon: Lexicon, product: ProductMatch, used: set
 
 
 def _status(utt: Utterance, words: dict[str, str]) -> str | None:
-    for tok in utt.tokens:
+    for i, tok in enumerate(utt.tokens):
+        if words is ORDER_STATUS_WORDS and tok in ("pago", "pagos", "paga", "pagas") and i > 0 \
+                and utt.tokens[i - 1] in _BEING:
+            return "paid"  # "ya está pago", "pedidos que están pagos": paid, not "pendiente de pago"
         base = stem(tok)
         for form in (tok, base, base[:-1] + "o" if base.endswith("a") else base):
             if form in words:

@@ -30,17 +30,18 @@ _K = tuple[tuple[str, float], ...]
 KEYWORDS: dict[str, _K] = {
     "get_stock": (
         ("stock", 2), ("inventari", 2), ("unidad", 1), ("dispon", 1.5), ("existenc", 2), ("hay=", 1),
-        ("qued", 1.5), ("cuant", 0.5), ("tengo=", 0.5), ("tenemos=", 0.5), ("saldo", 1), ("bodega", 0.5),
+        ("queda", 1.5), ("cuant", 0.5), ("tengo=", 0.5), ("tenemos=", 0.5), ("saldo", 1), ("bodega", 0.5),
         ("cuanto hay", 1), ("alcanza", 1),
     ),
     "list_low_stock": (
         ("poco", 1.5), ("bajo=", 1.5), ("bajos=", 1.5), ("agot", 2.5), ("acab", 2), ("reponer", 1),
         ("minimo", 1), ("critic", 2), ("escas", 2.5), ("quedando sin", 2.5), ("faltando", 1.5), ("alerta", 1.5),
-        ("surtir", 1), ("punto de reorden", 1.5), ("debajo", 1.5),
+        ("surtir", 1), ("punto de reorden", 1.5), ("debajo", 1.5), ("en rojo", 2.5),
     ),
     "get_stock_movements": (
         ("movimient", 3.5), ("entradas", 1.5), ("salidas", 1.5), ("kardex", 3.5), ("historial", 2),
         ("ajustes", 1.5), ("rotacion", 1.5), ("que paso con", 1.5), ("se movio", 2), ("ha salido", 1.5),
+        ("trazab", 3.5), ("ha movido", 2.5), ("han movido", 2.5),
     ),
     "transfer_stock": (
         ("trasla", 3.5), ("traspas", 3.5), ("transfer", 3.5), ("mueve", 2.5), ("mover", 2.5), ("muevan", 2.5),
@@ -59,17 +60,19 @@ KEYWORDS: dict[str, _K] = {
         ("donde esta", 3), ("donde va", 3), ("donde viene", 3), ("rastre", 3.5), ("guia", 3), ("envio", 1.5),
         ("seguimiento", 3.5), ("tracking", 3.5), ("llega", 2.5), ("transportadora", 3), ("paquete", 1.5),
         ("despach", 1), ("entregan", 1.5), ("demora", 0.5), ("va en camino", 2), ("enviaron", 2),
-        ("despacharon", 1.5), ("mandaron", 2),
+        ("despacharon", 1.5), ("mandaron", 2), ("domicilio", 2), ("para cuando", 2.5),
     ),
     "cancel_order": (
         ("cancel", 3.5), ("anul", 3.5), ("ya no lo quiero", 3), ("no lo quiero", 2.5), ("ya no quiero", 2.5),
-        ("desist", 3), ("echa para atras", 3), ("reversa", 2),
+        ("desist", 3), ("para atras", 2.5), ("reversa", 2), ("deshac", 3), ("deshag", 3), ("deshaz", 3),
+        ("no lo necesito", 2.5), ("ya no necesito", 2.5), ("arrepenti", 2),
     ),
     "create_order": (
         ("compr", 2), ("quiero pedir", 3), ("hazme", 2), ("haz=", 1), ("pideme", 2.5), ("pedir", 2),
         ("encarg", 2.5), ("ordenar", 2), ("quiero", 1), ("me llevo", 2.5), ("necesito", 0.5), ("carrito", 2.5),
-        ("nuevo pedido", 3), ("crea", 1.5), ("realiza", 1), ("hacer 1 pedido", 3), ("mandame", 1),
-        ("enviame", 1), ("apartar", 1.5), ("reserva", 1),
+        ("nuevo pedido", 3), ("crea", 1.5), ("realiza", 1), ("hacer 1 pedido", 3), ("mandame", 2),
+        ("enviame", 2), ("traeme", 2), ("apartar", 1.5), ("apartame", 2.5), ("separame", 2.5), ("reserva", 1),
+        ("pido=", 2), ("me regala", 1.5), ("me vend", 2.5),
     ),
     "sales_summary": (
         ("ventas", 3), ("venta=", 2), ("vendi", 2), ("vendimos", 2.5), ("factur", 2.5), ("ingreso", 2.5),
@@ -91,15 +94,17 @@ KEYWORDS: dict[str, _K] = {
     ),
     "list_reorder_proposals": (
         ("reabastec", 3.5), ("reorden", 3), ("propuesta", 3), ("orden de compra", 3.5), ("ordenes de compra", 3.5),
-        ("sugerenc", 2), ("reponer", 1.5), ("resurt", 3), ("proveedor", 2), ("compras sugeridas", 3),
+        ("sugerenc", 2), ("reponer", 1.5), ("resurt", 3), ("proveedor", 3), ("po=", 2), ("pos=", 2.5),
+        ("compras sugeridas", 3),
         ("que debo pedir", 2.5), ("que tengo que pedir", 2.5), ("borrador", 2), ("reposicion", 3),
     ),
     "approve_reorder": (
-        ("aprueb", 3.5), ("aprobar", 3.5), ("autoriz", 2.5), ("acepta", 2), ("dale visto bueno", 3),
+        ("aprueb", 3.5), ("aprobar", 3.5), ("autoriz", 3), ("acepta", 2), ("visto bueno", 3), ("luz verde", 3.5),
         ("confirma la propuesta", 3),
     ),
     "search_knowledge": (
-        ("devoluc", 3), ("devolver", 3), ("garantia", 3.5), ("politica", 3.5), ("como funciona", 3),
+        ("devoluc", 3), ("devolver", 3), ("devuelv", 3), ("tengo una duda", 2), ("garantia", 3.5), ("politica", 3.5),
+        ("como funciona", 3),
         ("retracto", 3.5), ("reembols", 2.5), ("terminos", 2.5), ("condiciones", 2), ("costo del envio", 3),
         ("cuanto cuesta el envio", 3), ("cuanto vale el envio", 3), ("cuanto se demora", 2.5), ("cuanto tarda", 2.5),
         ("tiempo de entrega", 3), ("tiempos de entrega", 3), ("medios de pago", 3.5), ("formas de pago", 3.5),
@@ -107,19 +112,21 @@ KEYWORDS: dict[str, _K] = {
         ("tarjeta", 1.5), ("datos personales", 3.5), ("privacidad", 3.5), ("habeas", 3.5), ("tarifa", 2.5),
         ("comision", 2.5), ("como vendo", 3), ("vender con ustedes", 3), ("registr", 2), ("requisitos", 2.5),
         ("rut=", 2), ("horario", 2.5), ("cobertura", 3), ("envian a", 2), ("hacen envios", 3), ("ley=", 1.5),
-        ("derecho", 1.5), ("cambio de", 1.5), ("defectuoso", 2), ("danado", 2), ("que pasa si", 1.5),
+        ("derecho", 1.5), ("cambio de", 1.5), ("defectuoso", 2), ("danado", 2), ("que pasa si", 3),
         ("como hago para", 1.5), ("puedo", 0.5), ("fulfillment", 3), ("almacenamiento", 2),
     ),
     "escalate_to_human": (
         ("persona", 3), ("humano", 3.5), ("asesor", 3.5), ("agente", 2), ("alguien", 2), ("operador", 3.5),
         ("hablar con", 2), ("comunicar", 1.5), ("queja", 2.5), ("reclamo", 2.5), ("supervisor", 3),
         ("gerente", 3), ("llamen", 2.5), ("llamada", 2), ("no me sirve", 2), ("no entiendes", 2.5),
-        ("de verdad", 0.5), ("ser humano", 2),
+        ("de verdad", 0.5), ("ser humano", 2), ("pqr", 3.5), ("radic", 2), ("llamar", 2.5),
+        ("problema", 1.5),
     ),
     "search_products": (
         ("busc", 2.5), ("tienen", 2), ("tienes", 1), ("venden", 2.5), ("vendes", 2.5), ("recomiend", 3),
-        ("recomend", 3), ("muestr", 1), ("catalog", 3), ("ofrec", 2.5), ("opciones", 2), ("algo para", 2),
-        ("regal", 2), ("productos=", 1), ("cuanto cuesta", 2.5), ("cuanto vale", 2.5), ("cuanto valen", 2.5),
+        ("recomend", 3), ("muestr", 1.5), ("catalog", 3), ("ofrec", 2.5), ("opciones", 2), ("algo para", 2),
+        ("regalo", 2), ("regalar", 2), ("productos=", 1), ("cuanto cuesta", 2.5), ("cuanto vale", 2.5),
+        ("cuanto valen", 2.5),
         ("cuanto cuestan", 2.5), ("precio actual", 2.5), ("cual es el precio", 2.5), ("que precio", 2),
         ("a como", 2), ("cuesta", 1.5), ("que hay", 1.5), ("barat", 2.5), ("economic", 2.5), ("consigo", 2),
         ("consigue", 2), ("quiero ver", 1.5), ("me interesa", 2), ("manejan", 2), ("hay algo", 2),
@@ -179,23 +186,43 @@ def _keyword_matches(keyword: str, token: str) -> bool:
     return token[:2] == keyword[:2] and starts_like(token, keyword)
 
 
-def phrase_at(utt: Utterance, phrase: str) -> int:
-    """Index where `phrase` starts in the message, or -1."""
+def phrase_at(utt: Utterance, phrase: str, past_is_state: bool = False) -> int:
+    """Index where `phrase` starts in the message, or -1. Each word may be written in any of its
+    spellings (`Utterance.forms`: "mándeme" counts as "mandame")."""
     parts = phrase.split()
     toks = utt.tokens
     for i in range(len(toks) - len(parts) + 1):
-        if toks[i] in STATE_WORDS and len(parts) == 1:
+        if len(parts) == 1 and (toks[i] in STATE_WORDS or (past_is_state and is_past(utt, i))):
             continue
-        if all(_keyword_matches(p, toks[i + k]) for k, p in enumerate(parts)):
+        if all(any(_keyword_matches(p, form) for form in utt.forms(i + k)) for k, p in enumerate(parts)):
             return i
     return -1
+
+
+def is_past(utt: Utterance, i: int) -> bool:
+    """A past form describes a state, not an order: "¿se canceló?", "¿ya lo anularon?"."""
+    tok = utt.tokens[i]
+    if tok.endswith(("aron", "ieron")):
+        return True
+    return tok.endswith("o") and (tok in utt.past or (i > 0 and utt.tokens[i - 1] == "se"))
+
+
+# An order to act, read in the past ("¿se canceló el pedido?"), is a question about state.
+_ACTIONS = frozenset({"cancel_order", "approve_reorder", "update_price"})
 
 
 def keyword_scores(utt: Utterance) -> dict[str, float]:
     """Sum of the weights of the keyword families present in the message, per tool."""
     scores: dict[str, float] = {}
     for tool, family in KEYWORDS.items():
-        total = sum(weight for phrase, weight in family if phrase_at(utt, phrase) >= 0)
+        past = tool in _ACTIONS
+        total = sum(weight for phrase, weight in family if phrase_at(utt, phrase, past) >= 0)
         if total:
             scores[tool] = total
     return scores
+
+
+def spelled(utt: Utterance, *words: str) -> bool:
+    """True when one of `words` is in the message in any spelling ("mándeme" for "mandame")."""
+    wanted = set(words)
+    return any(wanted.intersection(utt.forms(i)) for i in range(len(utt.tokens)))

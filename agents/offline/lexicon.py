@@ -38,10 +38,14 @@ SYNONYMS = {
     "capsula": "capsula", "cargadorcito": "cargador", "sombrerito": "sombrero",
 }
 # Colombian nicknames of cities, applied only to warehouses whose names already carry the city.
+# ("la nevera" is Bogotá, "la arenosa" Barranquilla; a "rolo" is from Bogotá, a "paisa" from Antioquia.)
 CITY_NICKNAMES = {
-    "bogota": ("bta", "bogo"), "medellin": ("medallo", "mde"), "barranquilla": ("quilla", "curramba"),
-    "cali": ("sucursal",), "cartagena": ("ctg",), "bucaramanga": ("bucara",),
+    "bogota": ("bta", "bogo", "nevera", "rola", "rolo", "capital", "cachaco"),
+    "medellin": ("medallo", "mde", "paisa", "antioquia", "primavera"),
+    "barranquilla": ("quilla", "curramba", "arenosa", "costena", "costeno", "baq"),
+    "cali": ("sucursal", "calena"), "cartagena": ("ctg", "heroica"), "bucaramanga": ("bucara",),
 }
+_NICKNAMES = frozenset(n for nicks in CITY_NICKNAMES.values() for n in nicks)
 _GENERIC_PLACE_WORDS = frozenset({"bodega", "zona", "franca", "centro", "norte", "sur", "calle", "carrera", "sede"})
 _UNIT_WORDS = frozenset({"g", "kg", "gr", "ml", "l", "x", "w", "cm", "mm", "bt"})
 
@@ -161,7 +165,8 @@ class Lexicon:
     def _word_hits(self, tok: str) -> dict[str, float]:
         """Catalog words this token stands for, with a match quality in (0, 1]."""
         base = stem(tok)
-        base = SYNONYMS.get(base, SYNONYMS.get(tok, base))
+        singular = tok[:-1] if tok.endswith("s") else tok  # "bafles" is "bafle" + s, not "bafl" + es
+        base = SYNONYMS.get(base, SYNONYMS.get(tok, SYNONYMS.get(singular, base)))
         if len(base) > 6 and base[-3:] in ("ito", "ita", "ico", "ica"):
             base = base[:-3]  # diminutives: "parlantico", "mochilita"
         hits: dict[str, float] = {}
@@ -202,8 +207,12 @@ class Lexicon:
             if tok in STOP_WORDS or tok[0].isdigit():
                 continue
             code = aliases.get(tok)
+            # Typos and abbreviations of names ("medelin", "bgta"), never of nicknames ("pasa" is not "paisa").
+            spelled = [(alias, c) for alias, c in aliases.items() if len(alias) >= 4 and alias not in _NICKNAMES]
             if code is None and len(tok) >= 4:
-                code = next((c for alias, c in aliases.items() if len(alias) >= 4 and similar(tok, alias)), None)
+                code = next((c for alias, c in spelled if similar(tok, alias)), None)
+            if code is None and len(tok) >= 4:
+                code = next((c for alias, c in spelled if _abbreviates(tok, alias)), None)
             if code:
                 found.append((i, code))
         return found
@@ -259,6 +268,17 @@ def _best(scores: dict[str, float]) -> tuple[str, ...]:
     if len(ranked) == 1 or ranked[1][1] * 1.3 <= top:
         return (ranked[0][0],)
     return tuple(sku for sku, score in ranked if score >= top * 0.6)[:4]
+
+
+def _abbreviates(tok: str, alias: str) -> bool:
+    """ "bgta" for "bogota", "mdllin" for "medellin", "bquilla" for "barranquilla": same first letter, the
+    letters in order, at least two of them left out, and mostly consonants kept."""
+    if len(alias) < 6 or tok[0] != alias[0] or len(tok) > len(alias) - 2:
+        return False
+    rest = iter(alias)
+    if not all(ch in rest for ch in tok):
+        return False
+    return sum(ch in "aeiou" for ch in tok) <= len(tok) // 2
 
 
 def _short_city(city: str) -> str:

@@ -26,6 +26,8 @@ from agents.offline.normalize import parse
 from agents.offline.planner import decide
 
 MODEL_NAME = "mestocker-offline"
+# Where a clarifying question records the tool and the arguments it already has (read back next turn).
+ASKED_KEY = "offline_asked"
 MAX_HANDOFFS_PER_TURN = 3
 _DEFAULT_SHARED_OWNER = "order"
 
@@ -104,6 +106,7 @@ def thread_context(history: Sequence[BaseMessage], lexicon: Lexicon) -> ThreadCo
     ctx = ThreadContext()
     for m in history:
         if isinstance(m, AIMessage):
+            ctx.remember_question(None if m.tool_calls else m.additional_kwargs.get(ASKED_KEY))
             for tc in m.tool_calls:
                 if not _is_handoff(tc["name"]):
                     ctx.remember_call(tc["name"], tc.get("args") or {})
@@ -130,7 +133,8 @@ def _route(
         return AIMessage(content=decision.text or "")
     if tool in tools:
         if decision.text:
-            return AIMessage(content=decision.text)
+            asked = {"tool": tool, "args": _fit(decision.args, tools[tool])}
+            return AIMessage(content=decision.text, additional_kwargs={ASKED_KEY: asked})
         return _call(tool, _fit(decision.args, tools[tool]), seed)
     handoff = _handoff_tool(tool, tools, handoffs, ctx)
     if handoff and len(handoffs) < MAX_HANDOFFS_PER_TURN:

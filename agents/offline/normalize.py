@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 
 _THOUSANDS = re.compile(r"\d{1,3}(?:[.,]\d{3})+(?![.,]?\d)")
 _DECIMAL = re.compile(r"(\d+)[.,](\d+)")
@@ -25,10 +26,34 @@ HUNDREDS = {
     "seiscientas": 600, "setecientos": 700, "setecientas": 700, "ochocientos": 800, "ochocientas": 800,
     "novecientos": 900, "novecientas": 900,
 }
-MULTIPLIERS = {"mil": 1000, "k": 1000, "millon": 1_000_000, "millones": 1_000_000, "palos": 1_000_000}
+# "k", "lukas" and "barras" are Colombian slang for thousands of pesos, "palos" for millions.
+MULTIPLIERS = {
+    "mil": 1000, "k": 1000, "luka": 1000, "lukas": 1000, "luca": 1000, "lucas": 1000, "barras": 1000,
+    "millon": 1_000_000, "millones": 1_000_000, "palo": 1_000_000, "palos": 1_000_000,
+}
+# Counted groups: "una docena", "media docena", "un par de".
+_GROUPS = {"docena": 12, "docenas": 12, "decena": 10, "decenas": 10}
+# WhatsApp spelling → the word ("k hay d panela" → "que hay de panela"); "pa" is the everyday "para".
+ABBREVIATIONS = {
+    "q": "que", "k": "que", "ke": "que", "qe": "que", "d": "de", "x": "por", "xq": "porque", "pq": "porque",
+    "xk": "porque", "porq": "porque", "xfa": "porfa", "xfavor": "porfa", "pls": "porfa", "plis": "porfa",
+    "tb": "tambien", "tmb": "tambien", "tambn": "tambien", "dnd": "donde", "cn": "con", "pa": "para",
+    "pal": "para", "info": "informacion", "msj": "mensaje", "bn": "bien", "xa": "para", "cuant": "cuanto",
+}
 _MONEY_AFTER = {"pesos", "peso", "cop", "mcte"}
 _COUNT_AFTER = {"unidades", "unidad", "uds", "cajas", "paquetes", "bolsas", "piezas", "und", "unds"}
 _SMALL_WORDS = UNITS | TENS | HUNDREDS
+_CLAUSE_BREAK = re.compile(r"[,;:?!¿¡\n]+|\.(?!\d)")
+_BEFORE_IMPERATIVE = frozenset({"me", "le", "les", "nos", "lo", "la", "y", "porfa", "favor", "pues", "entonces",
+                                "mejor", "ahora", "bueno", "vea", "oiga", "parce", "listo"})
+_CLITIC = re.compile(r"^(.{2,}?)([ae])(me|te|le|lo|la|les|los|las|nos|melo|mela|melos|melas|selo|sela|selos|selas)$")
+# Usted/vos imperatives that do not follow the a↔e pattern, and their tú form.
+_IRREGULAR = {
+    "ponga": "pon", "pongale": "ponle", "pongalo": "ponlo", "pongala": "ponla", "poneme": "ponme", "ponele": "ponle",
+    "haga": "haz", "hagame": "hazme", "hagale": "hazle", "haceme": "hazme", "hacele": "hazle", "digame": "dime",
+    "diga": "di", "decime": "dime", "decile": "dile", "deme": "dame", "dele": "dale", "traigame": "traeme",
+    "traiga": "trae", "vaya": "ve", "venga": "ven", "tenga": "ten",
+}
 
 
 def fold(text: str) -> str:
@@ -44,6 +69,8 @@ class Utterance:
     text: str
     tokens: list[str] = field(default_factory=list)
     money: set[int] = field(default_factory=set)  # indices of numbers written as money ($, mil, pesos…)
+    clauses: list[int] = field(default_factory=lambda: [0])  # index where each comma/question clause starts
+    past: set[str] = field(default_factory=set)  # words written with a final "ó" ("canceló"): a past event
 
     def number(self, i: int) -> float | None:
         tok = self.tokens[i] if 0 <= i < len(self.tokens) else ""
@@ -52,17 +79,72 @@ class Utterance:
     def has(self, *words: str) -> bool:
         return any(w in self.tokens for w in words)
 
+    def forms(self, i: int) -> tuple[str, ...]:
+        """Token i and its other spellings (see `variants`)."""
+        tok = self.tokens[i]
+        imperative = i in self.clauses or (i > 0 and self.tokens[i - 1] in _BEFORE_IMPERATIVE)
+        return variants(tok, imperative)
 
-def _canonical_digits(folded: str) -> str:
-    # Colombian money uses "." for thousands ("41.900"); "1,2 millones" is a decimal.
-    folded = _THOUSANDS.sub(lambda m: re.sub(r"[.,]", "", m.group()), folded)
-    return _DECIMAL.sub(lambda m: f"{m.group(1)}.{m.group(2)}", folded)
+    def clause_spans(self) -> list[tuple[int, int]]:
+        bounds = [*sorted(set(self.clauses)), len(self.tokens)]
+        return [(a, b) for a, b in pairwise(bounds) if a < b]
+
+
+def _canonical_digits(folded: str) -> tuple[str, set[str]]:
+    """Colombian money uses "." for thousands ("41.900"); "1,2 millones" is a decimal. Also returns the
+    numbers written with thousands separators: a price, unless units follow."""
+    grouped: set[str] = set()
+
+    def join(m: re.Match[str]) -> str:
+        grouped.add(re.sub(r"[.,]", "", m.group()))
+        return re.sub(r"[.,]", "", m.group())
+
+    folded = _THOUSANDS.sub(join, folded)
+    return _DECIMAL.sub(lambda m: f"{m.group(1)}.{m.group(2)}", folded), grouped
+
+
+def _spell(raw: list[str]) -> list[str]:
+    """Expand WhatsApp abbreviations and "k" for "qu" ("kiero" → "quiero"), and read counted groups."""
+    out: list[str] = []
+    for i, tok in enumerate(raw):
+        if tok == "k" and i > 0 and raw[i - 1][0].isdigit():
+            out.append(tok)  # "55k": thousands
+            continue
+        tok = ABBREVIATIONS.get(tok, tok)
+        if len(tok) > 2 and tok[0] == "k" and tok[1] in "ei":
+            tok = "qu" + tok[1:]
+        if tok in _GROUPS:
+            if out and out[-1] == "media":
+                out[-1] = str(_GROUPS[tok] // 2)
+                continue
+            if out and out[-1] in ("una", "un"):
+                out[-1] = str(_GROUPS[tok])
+                continue
+            if not out or not (out[-1][0].isdigit() or out[-1] in _SMALL_WORDS):
+                out.append(str(_GROUPS[tok]))
+                continue
+        if tok == "par" and out and out[-1] in ("un", "una") and raw[i + 1 : i + 2] == ["de"]:
+            out[-1] = "2"
+            continue
+        out.append(tok)
+    return out
 
 
 def parse(text: str) -> Utterance:
     """Fold, tokenise and turn number words ("mil doscientos", "100 mil", "$41.900") into digits."""
-    raw = _TOKEN.findall(_canonical_digits(fold(text)))
-    utt = Utterance(text=text)
+    digits, grouped = _canonical_digits(fold(text))
+    utt = Utterance(text=text, clauses=[])
+    for clause in _CLAUSE_BREAK.split(digits):
+        raw = _spell(_TOKEN.findall(clause))
+        if raw:
+            utt.clauses.append(len(utt.tokens))
+            _read_clause(utt, raw, grouped)
+    utt.clauses = utt.clauses or [0]
+    utt.past = {fold(w) for w in re.findall(r"\w+ó(?!\w)", text.lower())}
+    return utt
+
+
+def _read_clause(utt: Utterance, raw: list[str], grouped: set[str]) -> None:
     i = 0
     while i < len(raw):
         if raw[i] == "$":
@@ -73,16 +155,17 @@ def parse(text: str) -> Utterance:
                 utt.tokens.append(_fmt(value))
             continue
         if _starts_number(raw, i):
+            start = i
             value, i, scaled = _read_number(raw, i)
             # "100 mil", "2 mil" read as money; an order id ("orden mil uno") is taken before prices are.
             after = raw[i] if i < len(raw) else ""
-            if (scaled and value >= 1000 and after not in _COUNT_AFTER) or after in _MONEY_AFTER:
+            written_grouped = raw[start] in grouped and value >= 1000
+            if ((scaled or written_grouped) and value >= 1000 and after not in _COUNT_AFTER) or after in _MONEY_AFTER:
                 utt.money.add(len(utt.tokens))
             utt.tokens.append(_fmt(value))
             continue
         utt.tokens.append(raw[i])
         i += 1
-    return utt
 
 
 def _fmt(value: float) -> str:
@@ -191,3 +274,40 @@ def starts_like(token: str, stem_: str) -> bool:
     if len(stem_) < 5 or len(token) < len(stem_) - 1:
         return False
     return any(similar(token[:n], stem_) for n in (len(stem_) - 1, len(stem_), len(stem_) + 1) if n <= len(token))
+
+
+@lru_cache(maxsize=16384)
+def variants(token: str, imperative: bool = False) -> tuple[str, ...]:
+    """Other spellings of the same request word: the tú imperative of an usted or vos one ("mándeme" →
+    "mandame", "cancelen" → "cancela", "ponga" → "pon", "decime" → "dime") and the base of a diminutive
+    ("bajito" → "bajo", "poquito" → "poco"). The token itself comes first. A bare "baje"/"mande" is read
+    as an imperative only where one stands (`imperative`: the start of a clause, after "me", "le"…), so
+    "queda" is never "quede"."""
+    out = [token]
+    if len(token) < 4 or not token.isalpha():
+        return tuple(out)
+    if token in _IRREGULAR:
+        out.append(_IRREGULAR[token])
+    clitic = _CLITIC.match(token)
+    if clitic:
+        out.append(clitic.group(1) + ("a" if clitic.group(2) == "e" else "e") + clitic.group(3))
+    elif token[-1] in "ae" and imperative:
+        out.append(token[:-1] + ("a" if token[-1] == "e" else "e"))
+    elif token.endswith("en") and len(token) > 5 and imperative:
+        out.extend((token[:-2] + "a", token[:-2] + "e"))  # ustedes: "cancelen", "manden", "muevan"
+    out.extend(_undiminish(token))
+    return tuple(dict.fromkeys(out))
+
+
+def _undiminish(token: str) -> list[str]:
+    m = re.match(r"^(.{2,}?)(qu|gu|c)?it([oa])(s?)$", token)
+    if not m or len(token) < 6:
+        return []
+    base, joint, vowel, plural = m.groups()
+    if joint == "qu":
+        return [base + "c" + vowel + plural]  # "poquito" → "poco"
+    if joint == "gu":
+        return [base + "g" + vowel + plural]
+    if joint == "c":
+        return [base + plural, base + "c" + vowel + plural]  # "cafecito" → "cafe"
+    return [base + vowel + plural, base + "o" + plural]  # "bajitas" → "bajas"/"bajos", "ahorita" → "ahora"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from agents.offline.arguments import BUILDERS, which_product
+from agents.offline.cues import scores
 from agents.offline.decision import Decision, ThreadContext
 from agents.offline.extract import Entities, extract
 from agents.offline.intents import (
@@ -16,7 +17,7 @@ from agents.offline.intents import (
     keyword_scores,
     phrase_at,
 )
-from agents.offline.lexicon import Lexicon
+from agents.offline.lexicon import Lexicon, ProductMatch
 from agents.offline.normalize import Utterance, parse
 
 THRESHOLD = 1.5
@@ -27,10 +28,6 @@ PRIORITY = (
     "create_order", "escalate_to_human", "search_knowledge", "list_orders", "get_order", "get_stock",
     "search_products",
 )
-# Verbs that move units somewhere, and words that make the same sentence a purchase ("mándame 2 a Bogotá").
-_MOVE_VERBS = ("pasa", "pasame", "pasar", "pasen", "manda", "mandar", "envia", "enviar", "lleva", "llevar",
-               "mueve", "mover", "pon", "ponme")
-_BUY_WORDS = ("mandame", "enviame", "traeme", "quiero", "comprar", "compra", "pedir", "pide", "necesito")
 # "no, mejor a 10.900" / "más bien 5": what follows the correction is the request (a follow-up).
 _CORRECTION = re.compile(r"^\W*(no\b\W*)?(mejor|m[aá]s bien|en vez de eso|en cambio|prefiero)\b\W*", re.IGNORECASE)
 # "a -5000", "menos 3 unidades" is not a typo to silently fix: the sign is lost when text is folded.
@@ -45,8 +42,10 @@ def decide(text: str, ctx: ThreadContext, lexicon: Lexicon) -> Decision:
         return Decision(text="Los precios y las cantidades deben ser números positivos. ¿Qué valor quieres usar?")
     utt = parse(_CORRECTION.sub("", text, count=1) or text)
     ents = extract(utt, lexicon)
-    scores = _scores(utt, ents)
-    tool = _best(scores)
+    _focus_product(utt, ents, lexicon)
+    tool = _best(scores(utt, ents, ctx))
+    if ctx.asked and _answers(utt, ents) and max(keyword_scores(utt).values(), default=0.0) < THRESHOLD:
+        tool = ctx.asked  # the reply to our own question: "¿cuántas unidades?" → "doce", "¿qué pedido?" → "el 1004"
     small_talk = _small_talk(utt, tool)
     if small_talk:
         return Decision(text=small_talk)
@@ -57,47 +56,32 @@ def decide(text: str, ctx: ThreadContext, lexicon: Lexicon) -> Decision:
     return BUILDERS[tool](utt, ents, ctx, lexicon)
 
 
-def _scores(utt: Utterance, ents: Entities) -> dict[str, float]:
-    s = keyword_scores(utt)
+def _focus_product(utt: Utterance, ents: Entities, lexicon: Lexicon) -> None:
+    """In a message of several clauses ("soy de Café Origen, ¿cuántas panelas hay?") the product is the one
+    of the clause that carries the request."""
+    spans = utt.clause_spans()
+    if len(ents.product.skus) < 2 or len(spans) < 2:
+        return
+    best, focus = 0.0, None
+    for a, b in spans:
+        clause = Utterance(text="", tokens=utt.tokens[a:b], money={i - a for i in utt.money if a <= i < b})
+        top = max(keyword_scores(clause).values(), default=0.0)
+        if top > best:
+            best, focus = top, (a, clause)
+    if focus is None:
+        return
+    offset, clause = focus
+    match = lexicon.match_products(clause)
+    if match.sku:
+        ents.product = ProductMatch(skus=match.skus, tokens=frozenset(i + offset for i in match.tokens),
+                                    explicit=match.explicit)
 
-    def bump(tool: str, by: float, only_if_present: bool = False) -> None:
-        if not only_if_present or tool in s:
-            s[tool] = s.get(tool, 0.0) + by
 
-    if ents.order_id:
-        bump("get_order", 2)
-        for tool in ("track_shipment", "cancel_order"):
-            bump(tool, 1.5, only_if_present=True)
-        bump("list_orders", -2)
-        bump("create_order", -1.5, only_if_present=True)
-    if ents.proposal_id:
-        bump("approve_reorder", 1.5, only_if_present=True)
-        bump("list_reorder_proposals", 0.5)
-    if len(ents.codes) >= 2:
-        bump("transfer_stock", 1.5)
-    elif ents.quantity and ents.codes and utt.has(*_MOVE_VERBS) and not utt.has(*_BUY_WORDS):
-        bump("transfer_stock", 1.5)  # "pasa 15 de esos a Medellín": units and a destination
-    if ents.product.skus:
-        bump("get_stock", 0.5, only_if_present=True)
-        if ents.codes and len(ents.codes) == 1:
-            bump("get_stock", 1)  # a product and a place, nothing else: "¿cargadores en Medellín?"
-        bump("list_low_stock", -2, only_if_present=True)
-        bump("create_order", 1 if ents.quantity else 0.5, only_if_present=True)
-        bump("get_stock_movements", 0.5, only_if_present=True)
-    elif "list_low_stock" in s:
-        bump("list_low_stock", 1.5)
-        bump("get_stock", -1, only_if_present=True)
-    if ents.max_price:
-        bump("search_products", 2)
-    if (ents.price or ents.percent) and ents.product.skus:
-        bump("update_price", 1.5, only_if_present=True)
-    if ents.order_status and utt.has("pedidos", "ordenes", "compras", "mis"):
-        bump("list_orders", 1.5)
-    if ents.reorder_status:
-        bump("list_reorder_proposals", 1, only_if_present=True)
-    if phrase_at(utt, "quiero saber") >= 0 or phrase_at(utt, "quiero ver") >= 0:
-        bump("create_order", -1.5, only_if_present=True)
-    return s
+def _answers(utt: Utterance, ents: Entities) -> bool:
+    """A short message that states a value (a number, a product, a place, an id) answers a question."""
+    stated = (ents.product.skus or ents.codes or ents.order_id or ents.proposal_id or ents.quantity or ents.price
+              or ents.days)
+    return bool(stated) and len(utt.tokens) <= 8
 
 
 def _best(scores: dict[str, float]) -> str | None:
@@ -115,7 +99,7 @@ def _small_talk(utt: Utterance, tool: str | None) -> str | None:
         return "¡Con gusto! ¿Te ayudo con algo más?"
     if toks & BYES:
         return "¡Hasta pronto! Aquí estaré cuando me necesites."
-    if toks & GREETINGS or phrase_at(utt, "que mas") >= 0 or phrase_at(utt, "que tal") >= 0:
+    if toks & GREETINGS or phrase_at(utt, "que mas") == 0 or phrase_at(utt, "que tal") == 0:
         return ("¡Hola! Soy el asistente de MeStocker. Puedo ayudarte con inventario, pedidos, ventas, "
                 "precios y dudas sobre envíos o devoluciones. ¿Qué necesitas?")
     if len(utt.tokens) <= 3 and utt.tokens[0] in NO_WORDS:

@@ -244,7 +244,7 @@ def parse_messages(raw_body: bytes, *, phone_number_id: str = "") -> list[Inboun
     for entry in payload.entry:
         for change in entry.changes:
             receiver = change.value.metadata.phone_number_id
-            if phone_number_id and receiver and receiver != phone_number_id:
+            if phone_number_id and receiver != phone_number_id:  # another (or no) business number
                 log.info("whatsapp: ignoring messages addressed to another phone number id")
                 continue
             messages.extend(_inbound(message) for message in change.value.messages)

@@ -13,10 +13,8 @@ from anyio.to_thread import run_sync
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from api.deps import oauth2_scheme
-from api.security import decode_access_token
+from api.deps import oauth2_scheme, principal_from_token
 from commerce.identity.principal import Principal
-from commerce.shared.errors import NotAuthenticated
 from infra.channels.web_push import WebPushHub
 
 log = logging.getLogger(__name__)
@@ -41,10 +39,7 @@ def get_stream_principal(
     access_token: Annotated[str | None, Query(description="El token, para EventSource (no envía cabeceras)")] = None,
 ) -> Principal:
     """The caller, from the Authorization header or the `access_token` query parameter."""
-    token = token or access_token
-    if not token:
-        raise NotAuthenticated("Falta el token de acceso: inicia sesión en /v1/auth/token.")
-    return decode_access_token(token, secret=request.app.state.jwt_secret)
+    return principal_from_token(request, token or access_token)
 
 
 def get_web_push(request: Request) -> WebPushHub:

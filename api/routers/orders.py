@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import BusDep, CurrentPrincipal, PlatformDep, ReadUowDep
 from api.errors import commerce_error_body, status_for
 from commerce.identity.principal import Principal
-from commerce.marketplace import commands, views
+from commerce.marketplace import commands, visibility
 from commerce.marketplace.schemas import OrderRead, PaymentRead
 from commerce.shared import idempotency
 from commerce.shared.errors import CommerceError, InvalidInput
@@ -39,7 +39,7 @@ class OrderCreate(BaseModel):
 class PaymentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    gateway: str = Field(default="sandbox", description="Solo 'sandbox' por ahora")
+    gateway: str = Field(default="sandbox", max_length=32, description="Solo 'sandbox' por ahora")
     payment_token: str = Field(default="tok_approved", max_length=100)
 
 
@@ -57,7 +57,7 @@ def _place(platform: Platform, principal: Principal, body: OrderCreate) -> tuple
                                   lines=[commands.OrderLineIn(sku=ln.sku, quantity=ln.quantity) for ln in body.lines])
         order_id = platform.bus.handle(cmd)
         with platform.read_uow() as uow:
-            order = views.get_order(uow=uow, principal=principal, order_id=order_id)
+            order = visibility.get_visible_order(uow=uow, principal=principal, order_id=order_id)
         return 201, order.model_dump(mode="json")
     except CommerceError as exc:
         return status_for(exc), commerce_error_body(exc)
@@ -93,12 +93,13 @@ def place_order(
 
 @router.get("", response_model=list[OrderRead], summary="Orders the caller may see, newest first")
 def list_orders(uow: ReadUowDep, principal: CurrentPrincipal, status: str | None = None) -> list[OrderRead]:
-    return views.list_orders(uow=uow, principal=principal, status=status)
+    return visibility.list_visible_orders(uow=uow, principal=principal, status=status)
 
 
-@router.get("/{order_id}", response_model=OrderRead, summary="One order (its buyer, a seller of a line, or staff)")
+@router.get("/{order_id}", response_model=OrderRead,
+            summary="One order (its buyer or staff; a seller of a line sees only its own lines)")
 def get_order(order_id: OrderId, uow: ReadUowDep, principal: CurrentPrincipal) -> OrderRead:
-    return views.get_order(uow=uow, principal=principal, order_id=order_id)
+    return visibility.get_visible_order(uow=uow, principal=principal, order_id=order_id)
 
 
 @router.post("/{order_id}/payments", response_model=PaymentRead, status_code=201,
@@ -116,4 +117,4 @@ def cancel_order(order_id: OrderId, body: OrderCancel, platform: PlatformDep,
                  principal: CurrentPrincipal) -> OrderRead:
     platform.bus.handle(commands.CancelOrder(order_id=order_id, reason=body.reason, actor=principal))
     with platform.read_uow() as uow:
-        return views.get_order(uow=uow, principal=principal, order_id=order_id)
+        return visibility.get_visible_order(uow=uow, principal=principal, order_id=order_id)

@@ -54,7 +54,8 @@ class RoutingLogRead(BaseModel):
 class ErasureRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user_id: int | None = Field(default=None, description="Solo administradores: el titular a borrar (si no, tú)")
+    user_id: int | None = Field(default=None, ge=1, le=2**31 - 1,
+                                description="Solo administradores: el titular a borrar (si no, tú)")
 
 
 class ErasureResult(BaseModel):

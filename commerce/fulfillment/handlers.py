@@ -26,7 +26,7 @@ from commerce.fulfillment.models import (
 from commerce.identity.principal import Principal, Scope
 from commerce.shared import events
 from commerce.shared.clock import utcnow
-from commerce.shared.errors import IllegalTransition, InvalidInput, NotFound, OutOfStock
+from commerce.shared.errors import IllegalTransition, InvalidInput, NotAuthorized, NotFound, OutOfStock
 from commerce.shared.sequences import next_value
 from commerce.shared.unit_of_work import UnitOfWork
 
@@ -160,9 +160,17 @@ def queue_paid_order(event: events.OrderPaid, uow: UnitOfWork) -> None:
         uow.session.add(Shipment(order_id=event.order_id, warehouse=reservations[0].warehouse))
 
 
+def _require_warehouse_staff(actor: Principal) -> None:
+    """Picking, shipping and delivering are MeStocker's warehouse work: staff only, never a seller
+    (a seller's inventory:write scope covers its own stock, not other buyers' orders)."""
+    actor.require(Scope.INVENTORY_WRITE)
+    if not actor.is_staff:
+        raise NotAuthorized("Solo el equipo de bodega de MeStocker puede operar despachos.")
+
+
 def start_picking(cmd: commands.StartPicking, uow: UnitOfWork) -> None:
     """The warehouse starts picking a paid order."""
-    cmd.actor.require(Scope.INVENTORY_WRITE)
+    _require_warehouse_staff(cmd.actor)
     shipment = _shipment(uow, cmd.order_id)
     if shipment.status != ShipmentStatus.QUEUED:
         raise IllegalTransition(f"El pedido {cmd.order_id} ya está en alistamiento o fue despachado.")
@@ -180,7 +188,7 @@ def _shipment(uow: UnitOfWork, order_id: str) -> Shipment:
 
 def ship_order(cmd: commands.ShipOrder, uow: UnitOfWork) -> None:
     """Hand the picked order to the carrier: held units leave the warehouse as sales."""
-    cmd.actor.require(Scope.INVENTORY_WRITE)
+    _require_warehouse_staff(cmd.actor)
     shipment = _shipment(uow, cmd.order_id)
     if shipment.status != ShipmentStatus.PICKING:
         raise IllegalTransition(f"El pedido {cmd.order_id} debe estar en alistamiento para despacharlo.")
@@ -198,7 +206,7 @@ def ship_order(cmd: commands.ShipOrder, uow: UnitOfWork) -> None:
 
 def deliver_order(cmd: commands.DeliverOrder, uow: UnitOfWork) -> None:
     """The carrier confirmed delivery."""
-    cmd.actor.require(Scope.INVENTORY_WRITE)
+    _require_warehouse_staff(cmd.actor)
     shipment = _shipment(uow, cmd.order_id)
     if shipment.status != ShipmentStatus.SHIPPED:
         raise IllegalTransition(f"El pedido {cmd.order_id} no ha sido despachado todavía.")

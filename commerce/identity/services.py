@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from sqlalchemy import func, select
 
 from commerce.identity.models import User
-from commerce.identity.passwords import verify_password
+from commerce.identity.passwords import hash_password, verify_password
 from commerce.identity.principal import Principal
 from commerce.shared.errors import NotAuthenticated
 from commerce.shared.unit_of_work import UnitOfWork
@@ -14,12 +16,21 @@ DEMO_PASSWORD = "mestocker-demo"
 _BAD_LOGIN = "Correo o contraseña incorrectos."
 
 
+@cache
+def _decoy_hash() -> str:
+    """A hash nobody's password matches: unknown emails cost one scrypt too (no timing oracle)."""
+    return hash_password("decoy")
+
+
 def authenticate(*, uow: UnitOfWork, email: str, password: str, allow_demo_password: bool) -> Principal:
     """Return the principal for valid credentials; raise NotAuthenticated otherwise."""
     if not allow_demo_password and password == DEMO_PASSWORD:
         raise NotAuthenticated(_BAD_LOGIN)
     user = uow.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
-    if user is None or not user.active or not verify_password(password, user.password_hash):
+    if user is None or not user.active:
+        verify_password(password, _decoy_hash())  # as slow as a real check: emails cannot be probed
+        raise NotAuthenticated(_BAD_LOGIN)
+    if not verify_password(password, user.password_hash):
         raise NotAuthenticated(_BAD_LOGIN)
     return user.principal()
 

@@ -19,6 +19,8 @@ from commerce.shared.unit_of_work import UnitOfWork
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_RESULTS = 50
+# Prices are 32-bit integers: a larger maximum means "no maximum" (and must not overflow the driver).
+PRICE_CEILING_COP = 2**31 - 1
 # Words that carry no meaning in a product query; dropped so "café de Nariño" still matches.
 _STOP_WORDS = frozenset(
     {"a", "al", "con", "de", "del", "el", "en", "la", "las", "lo", "los", "para", "por", "un", "una", "unos",
@@ -40,6 +42,8 @@ def search_products(
     principal.require(Scope.CATALOG_READ)
     if max_price_cop is not None and max_price_cop <= 0:
         raise InvalidInput("El precio máximo debe ser mayor que cero.")
+    if max_price_cop is not None:
+        max_price_cop = min(max_price_cop, PRICE_CEILING_COP)
     limit = max(1, min(limit, MAX_RESULTS))
     terms = search_terms(query)
     if not terms:

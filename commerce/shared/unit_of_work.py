@@ -6,8 +6,10 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
+from commerce.shared.errors import InvalidInput
 from commerce.shared.events import Event
 from commerce.shared.orm import Aggregate
 from commerce.shared.outbox import OutboxMessage
@@ -35,6 +37,11 @@ class UnitOfWork:
         # Anything not committed explicitly is rolled back: a failed command changes nothing.
         self.session.rollback()
         self.session.close()
+        # A value the database cannot hold (a NUL character in PostgreSQL text, an integer beyond
+        # 64 bits) is the caller's bad input, not a server fault: a Spanish 422 / tool error.
+        if isinstance(exc, DataError | OverflowError):
+            raise InvalidInput("Un dato de la solicitud no es válido: revisa que no tenga caracteres de control "
+                               "ni números demasiado grandes.") from exc
 
     def add_event(self, event: Event) -> None:
         """Record an event that no single aggregate owns (e.g. a bulk stock update)."""

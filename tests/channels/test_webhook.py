@@ -261,3 +261,11 @@ def test_an_oversized_body_is_refused_before_anything_runs(wa: TestClient, chat:
     raw = b'{"entry": [' + b" " * (whatsapp.MAX_BODY_BYTES + 10) + b"]}"
     response = wa.post(WEBHOOK, content=raw, headers={"X-Hub-Signature-256": sign(raw)})
     assert response.status_code == 413 and chat.calls == []
+
+
+@pytest.mark.parametrize("receiver", ["", "999999999"])
+def test_messages_for_another_or_no_business_number_are_ignored(wa: TestClient, chat: FakeChat, receiver: str) -> None:
+    payload = text_payload(LAURA_WA, "hola", "wamid.other-number")
+    payload["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = receiver
+    assert post_signed(wa, payload).status_code == 200
+    assert chat.calls == []

@@ -80,3 +80,22 @@ def test_masker_is_consistent_across_messages() -> None:
 
 def test_mask_leaves_public_text_alone() -> None:
     assert mask("¿hay café CAF-001?") == ("¿hay café CAF-001?", {})
+
+
+@pytest.mark.parametrize(
+    ("text", "entity"),
+    [
+        ("cel 310\u200b456\u200b7890", "CO_MOBILE"),
+        ("cel \uff13\uff11\uff10\uff14\uff15\uff16\uff17\uff18\uff19\uff10", "CO_MOBILE"),
+        ("mi tarjeta 4539\u00a01488\u00a00343\u00a06467", "CREDIT_CARD"),
+        ("mi correo ana\uff20gmail.com", "EMAIL_ADDRESS"),
+    ],
+)
+def test_invisible_and_full_width_characters_do_not_hide_entities(text: str, entity: str) -> None:
+    assert entity in classify(text).entities
+    masked, mapping = mask(text)
+    assert list(mapping) == [f"<{entity}_1>"] and masked.endswith(f"<{entity}_1>")
+
+
+def test_invisible_characters_do_not_hide_topics() -> None:
+    assert classify("tengo diabe\u200btes").topics == ("health",)

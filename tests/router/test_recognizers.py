@@ -239,3 +239,83 @@ def test_gaps_found_by_the_holdout_set() -> None:
     assert found("cc 52 345 678") == [("CO_CEDULA", "52 345 678")]
     assert found("son 1 020 304 050 granos") == []  # spaced digits without the keyword are not read
     assert found("dirección Carrera 43A # 1 Sur-100 Medellín") == [("CO_ADDRESS", "Carrera 43A # 1 Sur-100")]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("hola hablas con Juan Pérez", "Juan Pérez"),
+        ("soy la señora Martínez, la del pedido", "Martínez"),
+        ("les escribe Jorge Ramírez de Ferretería El Tornillo", "Jorge Ramírez"),
+        ("Att: Mauricio Londoño, jefe de compras", "Mauricio Londoño"),
+        ("me llamo andres felipe y no me ha llegado", "andres felipe"),
+        ("el que recibe es mi hermano Santiago Restrepo", "Santiago Restrepo"),
+        ("déjelo con el portero, don Hernando", "Hernando"),
+        ("Gracias, quedo atenta. Diana Marcela Rojas", "Diana Marcela Rojas"),
+        ("pregunten por Marta", "Marta"),
+        ("El titular del pedido es Diego Alejandro Torres", "Diego Alejandro Torres"),
+        ("hola soy Carlos, ¿tienen arroz?", "Carlos"),
+        ("comunicarme con la ingeniera Natalia Herrera del área de compras", "Natalia Herrera"),
+    ],
+)
+def test_person_introductions_and_gazetteer(text: str, name: str) -> None:
+    # Recognizer set 2026.11.3 (hold-out v2): more introductions; weak ones need a gazetteer name.
+    assert found(text) == [("PERSON", name)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a nombre de Comercializadora El Sol SAS",
+        "a nombre de Andina SAS",
+        "¿tienen caldo Doña Gallina?",
+        "¿tienen café Juan Valdez?",
+        "el envío es para San José del Guaviare",
+        "el regalo es para Santa Marta",
+        "Sr. Cliente, su pedido fue despachado",
+        "Atentamente, Servicio al Cliente",
+        "soy rosa y quiero el vestido rosa",
+        "café con Leche y pan con Queso",
+        "hablas con el área de ventas?",
+    ],
+)
+def test_person_negatives_companies_places_brands(text: str) -> None:
+    assert "PERSON" not in types(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("cel 3 1 0 4 5 6 7 8 9 0 llamen", [("CO_MOBILE", "3 1 0 4 5 6 7 8 9 0")]),
+        ("cel 31 04 56 78 90", [("CO_MOBILE", "31 04 56 78 90")]),
+        ("mi cel (310) 456-7890", [("CO_MOBILE", "(310) 456-7890")]),
+        ("le hago el nequi al 3 0 1 2 3 4 5 6 7 8", [("CO_WALLET_MOBILE", "3 0 1 2 3 4 5 6 7 8")]),
+        ("fijo 6 0 1 2 3 4 5 6 7 8", [("CO_LANDLINE", "6 0 1 2 3 4 5 6 7 8")]),
+        ("la guía es 3 1 0 4 5 6 7 8 9 0 1 2", []),
+        ("mi cédula es la 1-020-345-678", [("CO_CEDULA", "1-020-345-678")]),
+        ("cuenta 0550 1234 5678 9012 de Davivienda", [("CO_BANK_ACCOUNT", "0550 1234 5678 9012")]),
+        ("cuenta de ahorros 24-567890-12 del BBVA", [("CO_BANK_ACCOUNT", "24-567890-12")]),
+        ("barrio el bosque manzana 4 casa 12", [("CO_ADDRESS", "manzana 4 casa 12")]),
+        ("Mz B lote 7 barrio Villa Olímpica", [("CO_ADDRESS", "Mz B lote 7")]),
+        ("quiero 4 manzanas y 2 peras", []),
+    ],
+)
+def test_format_variants_found_by_holdout_v2(text: str, expected: list[tuple[str, str]]) -> None:
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("mi correo es andrea.rojas arroba gmail punto com", "andrea.rojas arroba gmail punto com"),
+        ("escríbeme a andrea . rojas @ gmail . com", "andrea . rojas @ gmail . com"),
+        ("correo: pedro_gomez (at) hotmail (dot) com", "pedro_gomez (at) hotmail (dot) com"),
+    ],
+)
+def test_spelt_out_email(text: str, value: str) -> None:
+    assert found(text) == [("EMAIL_ADDRESS", value)]
+
+
+@pytest.mark.parametrize("text", ["el usuario @cafedelvalle en redes", "te lo mando @ las 3", "arroba de arroz"])
+def test_spelt_out_email_negative(text: str) -> None:
+    assert found(text) == []

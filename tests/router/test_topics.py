@@ -75,3 +75,42 @@ def test_several_topics_in_order() -> None:
     assert detect_topics("Soy testigo de Jehová y tengo diabetes") == ("health", "religion")
     assert set(ALL_TOPICS) >= set(detect_topics("soy indígena, lesbiana y voto por el Pacto Histórico"))
     assert len(detect_topics("soy indígena, lesbiana y voto por el Pacto Histórico")) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("tomo losartán para la presión", "health"),
+        ("me recetaron algo para la tensión", "health"),
+        ("soy insulinodependiente", "health"),
+        ("vengo de la cita con el psiquiatra", "health"),
+        ("estoy en embarazo de 7 meses", "health"),
+        ("estoy en silla de ruedas", "health"),
+        ("ando con muletas", "health"),
+        ("soy sordomudo", "health"),
+        ("asistimos al culto los miércoles", "religion"),
+        ("soy sindicalizado", "union_membership"),
+        ("el banco me pidió reconocimiento facial", "biometrics"),
+    ],
+)
+def test_indirect_phrasings_found_by_holdout_v2(text: str, topic: str) -> None:
+    assert topic in detect_topics(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tomo 3 cajas para la tienda",
+        "cita de entrega programada para el lunes",
+        "control de calidad del lote",
+        "la consulta del pedido",
+        "¿la app usa reconocimiento facial?",
+        "tengo 3 sillas de ruedas en stock",
+        "tengo el yeso para la pared",
+        "tengo 3 pruebas de embarazo en el carrito",
+        "la iglesia de la esquina, la de ladrillo",
+        "¿tienen productos kosher o halal?",
+    ],
+)
+def test_more_commerce_text_is_not_sensitive(text: str) -> None:
+    assert detect_topics(text) == ()
