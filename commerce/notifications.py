@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, UniqueConstraint
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from commerce.identity.principal import Principal
 from commerce.marketplace.models import Order
 from commerce.shared import events
 from commerce.shared.clock import utcnow
@@ -72,3 +74,24 @@ def notify_buyer(event: events.Event, uow: UnitOfWork) -> None:
     if text:
         uow.session.add(BuyerNotification(event_id=event.event_id, event_name=event.name, buyer_id=order.buyer_id,
                                           order_id=order.id, text=text))
+
+
+class NotificationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    order_id: str
+    event_name: str
+    text: str
+    created_at: datetime
+
+
+def list_buyer_notifications(*, uow: UnitOfWork, principal: Principal, limit: int = 20) -> list[NotificationRead]:
+    """The caller's own most recent order notifications (buyers only; others have none), newest first."""
+    if not principal.buyer_id:
+        return []
+    rows = uow.session.scalars(
+        select(BuyerNotification).where(BuyerNotification.buyer_id == principal.buyer_id)
+        .order_by(BuyerNotification.id.desc()).limit(max(1, min(limit, 100)))
+    )
+    return [NotificationRead.model_validate(row) for row in rows]

@@ -13,8 +13,9 @@ from anyio.to_thread import run_sync
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from api.deps import oauth2_scheme, principal_from_token
+from api.deps import CurrentPrincipal, PlatformDep, oauth2_scheme, principal_from_token
 from commerce.identity.principal import Principal
+from commerce.notifications import NotificationRead, list_buyer_notifications
 from infra.channels.web_push import WebPushHub
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,14 @@ async def _notification_frames(request: Request, hub: WebPushHub, user_id: int) 
         log.exception("notification stream failed")  # e.g. Redis went away; the page reconnects
     finally:
         subscription.close()
+
+
+@router.get("", response_model=list[NotificationRead],
+            summary="The caller's recent order notifications (what a closed page missed), newest first")
+def recent_notifications(principal: CurrentPrincipal, platform: PlatformDep,
+                         limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[NotificationRead]:
+    with platform.read_uow() as uow:
+        return list_buyer_notifications(uow=uow, principal=principal, limit=limit)
 
 
 @router.get("/stream", summary="Live notifications of the caller (Server-Sent Events)")

@@ -356,7 +356,9 @@
       let payload;
       try { payload = JSON.parse(event.data); } catch { payload = { text: event.data }; }
       const text = payload.text || payload.message;
+      if (payload.notification_id && payload.notification_id <= lastSeenNotification()) return;
       if (text) append({ kind: "notification", text, at: new Date().toISOString() });
+      if (payload.notification_id) markNotificationSeen(payload.notification_id);
     };
     source.addEventListener("notification", show);
     source.onmessage = show;
@@ -368,6 +370,31 @@
       }
     };
     notifications = source;
+  }
+
+  // What a closed page missed: the recent notifications newer than the last one this browser showed.
+  function seenKey() { return `mestocker.notifications.seen.${session.email}`; }
+  function lastSeenNotification() { return Number(localStorage.getItem(seenKey()) || 0); }
+  function markNotificationSeen(id) {
+    if (id > lastSeenNotification()) localStorage.setItem(seenKey(), String(id));
+  }
+
+  async function catchUpNotifications() {
+    if (!session.token) return;
+    try {
+      const response = await fetch("/v1/notifications?limit=10", {
+        headers: { Authorization: `Bearer ${session.token}` },
+      });
+      if (!response.ok) return;
+      const recent = await response.json();
+      const seen = lastSeenNotification();
+      for (const item of recent.filter((n) => n.id > seen).reverse()) {
+        append({ kind: "notification", text: item.text, at: item.created_at });
+        markNotificationSeen(item.id);
+      }
+    } catch {
+      // Missing the catch-up is not worth an error on screen: live notifications still arrive.
+    }
   }
 
   function closeNotifications() {
@@ -391,6 +418,7 @@
     }
     scrollToEnd();
     openNotifications();
+    catchUpNotifications();
     $("chat-input").focus();
   }
 

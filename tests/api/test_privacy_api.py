@@ -50,3 +50,19 @@ def test_erasure_anonymises_only_the_subjects_rows(client: TestClient) -> None:
     assert client.get("/v1/chat/threads/a-1", headers=admin).json()["messages"] != []
     other = client.post("/v1/privacy/erasure", json={"user_id": 1}, headers=laura)
     assert other.status_code == 403
+
+
+def test_recent_notifications_are_the_buyers_own(client: TestClient) -> None:
+    laura = auth_headers(client, LAURA)
+    placed = client.post("/v1/orders", json={"lines": [{"sku": "CAF-002", "quantity": 1}]}, headers=laura)
+    assert placed.status_code == 201
+    from infra.bootstrap import Platform
+
+    platform: Platform = client.app.state.platform  # type: ignore[attr-defined]
+    platform.relay.drain()
+    mine = client.get("/v1/notifications", headers=laura).json()
+    assert mine and mine[0]["order_id"] == placed.json()["id"] and placed.json()["id"] in mine[0]["text"]
+    andres = client.get("/v1/notifications", headers=auth_headers(client, "andres.restrepo@example.co")).json()
+    assert all(n["order_id"] != placed.json()["id"] for n in andres)
+    assert client.get("/v1/notifications", headers=auth_headers(client, ADMIN)).json() == []
+    assert client.get("/v1/notifications").status_code == 401

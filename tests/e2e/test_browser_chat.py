@@ -148,3 +148,19 @@ def test_a_live_notification_appears_in_the_conversation(page: WebDriver, site: 
     notice = _css(page, "#messages .msg-notification")[-1]
     assert "Tu pedido ORD-1001 va en camino con Servientrega." in notice.text
     assert _css(page, "#messages")[0].get_attribute("aria-live") == "polite"
+
+
+def test_a_notification_sent_while_the_page_was_closed_shows_after_login(page: WebDriver, site: LiveSite) -> None:
+    from commerce.marketplace import commands
+    from tests.agents.conftest import LAURA
+
+    platform = site.app.state.platform
+    order_id = platform.bus.handle(commands.PlaceOrder(buyer_id="BUY-001", actor=LAURA,
+                                                            lines=[commands.OrderLineIn(sku="CAF-002", quantity=1)]))
+    platform.relay.drain()  # the order's notification row exists; no page was open to receive it
+    _login_with_demo_button(page, BUYER)
+    _wait(page).until(lambda b: any(order_id in n.text for n in _css(b, "#messages .msg-notification")))
+    page.refresh()  # shown once: a reload does not repeat it
+    _wait(page).until(lambda b: _css(b, "#chat-view")[0].is_displayed())
+    shown = [n for n in _css(page, "#messages .msg-notification") if order_id in n.text]
+    assert len(shown) <= 1
