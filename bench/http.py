@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import queue
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import httpx
-import uvicorn
 
 from api.app import create_app
 from bench.databases import ORDER_SKU, WAREHOUSE
 from bench.measure import Measurement, run_concurrently
 from infra.bootstrap import Platform
-from tests.services import free_port
+from tests.services import serve_app
 
 DEMO_PASSWORD = "mestocker-demo"
 ADMIN_EMAIL = "admin@mestocker.example.co"
@@ -30,21 +27,8 @@ Request = Callable[[httpx.Client], httpx.Response]
 @contextmanager
 def serve(platform: Platform) -> Iterator[str]:
     """Serve `create_app(platform)` on a free loopback port; yield the base URL; stop the server after."""
-    app = create_app(platform, background_worker=False)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, name="bench-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + START_TIMEOUT
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with serve_app(create_app(platform, background_worker=False), start_timeout=START_TIMEOUT) as url:
+        yield url
 
 
 def token(base_url: str, email: str) -> str:

@@ -46,6 +46,7 @@ import pytest
 
 if TYPE_CHECKING:
     from confluent_kafka.admin import AdminClient
+    from fastapi import FastAPI
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,32 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serve_app(app: FastAPI, start_timeout: float = 20.0) -> Iterator[str]:
+    """Run `app` (lifespan included) with uvicorn on a free loopback port; yield its base URL; stop it after.
+
+    A real server, for what Starlette's TestClient cannot do: endless event streams, a browser, load."""
+    import threading
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning",
+                                           lifespan="on", timeout_graceful_shutdown=5))
+    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError("the uvicorn server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
 
 
 def _tail(path: Path, lines: int = 40) -> str:

@@ -14,13 +14,14 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.routers import notifications
 from api.routers.web import STATIC_DIR
 from api.security import decode_access_token
 from infra.bootstrap import Platform
 from infra.channels.web_push import InProcessWebPushHub
 from tests.conftest import DEMO_PASSWORD
-from tests.e2e.live import build_web_app, serve
+from tests.services import serve_app
 
 BUYER = "laura.gomez@example.co"
 OTHER_BUYER = "andres.restrepo@example.co"
@@ -36,7 +37,7 @@ def database_url(sqlite_template: Path, tmp_path: Path) -> str:
 
 @pytest.fixture
 def web_app(platform: Platform) -> FastAPI:
-    return build_web_app(platform)
+    return create_app(platform, background_worker=False)
 
 
 @pytest.fixture
@@ -128,7 +129,7 @@ def _frames(lines: Iterator[str]) -> Iterator[list[str]]:
 
 @pytest.fixture
 def live(web_app: FastAPI) -> Iterator[tuple[str, InProcessWebPushHub]]:
-    with serve(web_app) as base_url:
+    with serve_app(web_app) as base_url:
         hub = InProcessWebPushHub()
         web_app.state.web_push = hub
         yield base_url, hub

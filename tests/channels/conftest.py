@@ -18,7 +18,6 @@ from sqlalchemy import delete, select
 
 from agents.turns import Chat, PendingConfirmation, TurnResult
 from api.app import create_app
-from api.channels import whatsapp
 from commerce.identity.models import User
 from commerce.identity.principal import Principal
 from commerce.notifications import BuyerNotification
@@ -102,7 +101,6 @@ def chat() -> FakeChat:
 @pytest.fixture
 def wa_app(platform: Platform, wa_config: WhatsAppConfig, chat: FakeChat) -> Iterator[tuple[FastAPI, TestClient]]:
     app = create_app(platform, background_worker=False)
-    app.include_router(whatsapp.router)
     with TestClient(app) as client:
         # After start-up: the lifespan wires the real chat service, which these tests replace.
         app.state.whatsapp = wa_config

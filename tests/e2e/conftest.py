@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, NoReturn
 import pytest
 from fastapi import FastAPI
 
+from api.app import create_app
 from infra.bootstrap import Platform
 from infra.channels.web_push import InProcessWebPushHub
-from tests.e2e.live import FakeChat, build_web_app, install_chat, serve
-from tests.services import REQUIRE_ENV
+from tests.services import REQUIRE_ENV, serve_app
 
 if TYPE_CHECKING:
     from selenium.webdriver.chrome.options import Options
@@ -73,20 +73,16 @@ class LiveSite:
     url: str
     app: FastAPI
     hub: InProcessWebPushHub
-    fake_chat: FakeChat | None  # None when the real chat routes answer
 
 
 @pytest.fixture
 def site(platform: Platform) -> Iterator[LiveSite]:
-    app = build_web_app(platform)
-    fake_chat = install_chat(app)
-    with serve(app) as url:
-        # After start-up, so whatever the lifespan configured is replaced by what the test observes.
+    app = create_app(platform, background_worker=False)
+    with serve_app(app) as url:
+        # After start-up, so the hub the lifespan built is replaced by one the test observes.
         hub = InProcessWebPushHub()
         app.state.web_push = hub
-        if fake_chat is not None:
-            app.state.chat = fake_chat
-        yield LiveSite(url=url, app=app, hub=hub, fake_chat=fake_chat)
+        yield LiveSite(url=url, app=app, hub=hub)
 
 
 @pytest.fixture

@@ -1,8 +1,4 @@
-"""The web chat page in headless Chromium: log in, chat, confirm, receive live notifications.
-
-Runs against the real chat routes when `api/routers/chat.py` is registered, otherwise against
-a scripted fake behind the same two endpoints (tests/e2e/live.py).
-"""
+"""The web chat page in headless Chromium against the real API: log in, chat, confirm, receive notifications."""
 
 from __future__ import annotations
 
@@ -64,6 +60,17 @@ def _ask(page: WebDriver, message: str) -> WebElement:
     return _finished_turns(page)[-1]
 
 
+def _user_messages(page: WebDriver, site: LiveSite) -> list[str]:
+    """What the server recorded the user saying in the page's current thread."""
+    import httpx
+
+    token, thread_id = _session_item(page, "mestocker.token"), _session_item(page, "mestocker.thread")
+    response = httpx.get(f"{site.url}/v1/chat/threads/{thread_id}", headers={"Authorization": f"Bearer {token}"},
+                         timeout=10)
+    response.raise_for_status()
+    return [m["text"] for m in response.json()["messages"] if m["role"] == "user"]
+
+
 def _session_item(page: WebDriver, key: str) -> str:
     value: str = page.execute_script("return window.sessionStorage.getItem(arguments[0]);", key)
     return value
@@ -87,9 +94,8 @@ def test_log_in_ask_for_stock_and_see_the_answer(page: WebDriver, site: LiveSite
     assert "modelo:" in (_css(turn, ".routing")[0].get_attribute("textContent") or "")
     thread_id = _session_item(page, "mestocker.thread")
     assert thread_id.startswith("web-")
-    if site.fake_chat is not None:
-        assert "120 unidades disponibles de CAF-001" in _css(turn, ".reply")[0].text
-        assert site.fake_chat.received == [(SELLER, thread_id, "¿Cuántas unidades hay de CAF-001?")]
+    assert "CAF-001" in _css(turn, ".reply")[0].text
+    assert _user_messages(page, site) == ["¿Cuántas unidades hay de CAF-001?"]
 
     _css(page, "#new-thread")[0].click()
     assert _session_item(page, "mestocker.thread") not in (None, thread_id)
@@ -112,9 +118,9 @@ def test_a_pending_action_is_refused_with_the_button(page: WebDriver, site: Live
     assert _css(page, "#messages .msg-user .msg-text")[-1].text == "no"
     assert not _css(_finished_turns(page)[-1], ".confirmation")
     assert not yes.is_enabled() and not no.is_enabled()  # an answered question cannot be answered twice
-    if site.fake_chat is not None:
-        assert [message for _, _, message in site.fake_chat.received] == ["Cambia el precio de CAF-001 a 42.000", "no"]
-        assert _css(_finished_turns(page)[-1], '.tool-call[data-status="cancelled"]')
+    # The answer resumes the paused write (it is not a new message of the thread): the write is cancelled.
+    assert _user_messages(page, site) == ["Cambia el precio de CAF-001 a 42.000"]
+    assert _css(_finished_turns(page)[-1], '.tool-call[data-status="cancelled"]')
 
 
 def test_the_page_falls_back_to_the_plain_endpoint_when_streaming_fails(page: WebDriver, site: LiveSite) -> None:
@@ -123,8 +129,7 @@ def test_the_page_falls_back_to_the_plain_endpoint_when_streaming_fails(page: We
     page.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/messages/stream"]})  # type: ignore[attr-defined]
     turn = _ask(page, "¿Cuántas unidades hay de CAF-001?")
     assert turn.get_attribute("data-agent") == "inventory"
-    if site.fake_chat is not None:
-        assert len(site.fake_chat.received) == 1  # sent once, not once per endpoint
+    assert len(_user_messages(page, site)) == 1  # sent once, not once per endpoint
 
 
 def test_an_expired_session_returns_to_the_login_form(page: WebDriver) -> None:
