@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,6 +169,20 @@ class RoutedChatModel(BaseChatModel):
 
     # -- calling ------------------------------------------------------------------------------
 
+    def _admitted(self, attempt: _Attempt) -> Iterator[RegisteredModel]:
+        """The chain's models in order, skipping (and noting) those whose circuit is open."""
+        for entry in self._candidates(attempt):
+            if not entry.breaker.allow():
+                attempt.errors.append(f"{entry.name}: circuit open")
+                continue
+            attempt.tried.append(entry.name)
+            yield entry
+
+    @staticmethod
+    def _failed(attempt: _Attempt, entry: RegisteredModel, exc: Exception) -> None:
+        entry.breaker.record_failure()
+        attempt.errors.append(f"{entry.name}: {type(exc).__name__}")
+
     def _generate(
         self,
         messages: list[BaseMessage],
@@ -177,17 +191,12 @@ class RoutedChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         attempt = self.plan(messages)
-        for entry in self._candidates(attempt):
-            if not entry.breaker.allow():
-                attempt.errors.append(f"{entry.name}: circuit open")
-                continue
-            attempt.tried.append(entry.name)
+        for entry in self._admitted(attempt):
             runnable, payload, mapping = self._prepare(entry, messages, attempt)
             try:
                 answer = runnable.invoke(payload, stop=stop, **kwargs)
             except Exception as exc:  # any failure moves on down the chain
-                entry.breaker.record_failure()
-                attempt.errors.append(f"{entry.name}: {type(exc).__name__}")
+                self._failed(attempt, entry, exc)
                 continue
             entry.breaker.record_success()
             return self._finish(attempt, entry, answer, mapping)
@@ -201,17 +210,12 @@ class RoutedChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         attempt = self.plan(messages)
-        for entry in self._candidates(attempt):
-            if not entry.breaker.allow():
-                attempt.errors.append(f"{entry.name}: circuit open")
-                continue
-            attempt.tried.append(entry.name)
+        for entry in self._admitted(attempt):
             runnable, payload, mapping = self._prepare(entry, messages, attempt)
             try:
                 answer = await runnable.ainvoke(payload, stop=stop, **kwargs)
             except Exception as exc:
-                entry.breaker.record_failure()
-                attempt.errors.append(f"{entry.name}: {type(exc).__name__}")
+                self._failed(attempt, entry, exc)
                 continue
             entry.breaker.record_success()
             return self._finish(attempt, entry, answer, mapping)
