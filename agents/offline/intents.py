@@ -9,22 +9,13 @@ from __future__ import annotations
 from functools import lru_cache
 
 from agents.offline.normalize import Utterance, starts_like
+from tools.registry import AGENT_TOOLS
 
-# Public contract (issue 3); tools/registry.py holds the authoritative copy.
-AGENT_TOOLS: dict[str, list[str]] = {
-    "inventory": ["get_stock", "list_low_stock", "get_stock_movements", "transfer_stock", "search_products"],
-    "order": ["get_order", "list_orders", "track_shipment", "cancel_order", "create_order", "search_products"],
-    "seller": [
-        "sales_summary", "top_products", "update_price", "list_reorder_proposals", "approve_reorder",
-        "search_products",
-    ],
-    "support": ["search_knowledge", "escalate_to_human", "search_products"],
-}
-SHARED_TOOLS = frozenset({"search_products"})
+# The public tool contract (issue 3) decides which agent owns a tool; tools every agent has are shared.
+SHARED_TOOLS = frozenset.intersection(*(frozenset(tools) for tools in AGENT_TOOLS.values()))
 TOOL_OWNER: dict[str, str] = {
     tool: agent for agent, tools in AGENT_TOOLS.items() for tool in tools if tool not in SHARED_TOOLS
 }
-HANDOFF_PREFIX = "transfer_to_"
 
 _K = tuple[tuple[str, float], ...]
 KEYWORDS: dict[str, _K] = {

@@ -17,10 +17,11 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict
 
+from agents.handoffs import HANDOFF_PREFIX, is_handoff
 from agents.offline.compose import compose
 from agents.offline.decision import Decision, ThreadContext
 from agents.offline.extract import extract
-from agents.offline.intents import HANDOFF_PREFIX, TOOL_OWNER
+from agents.offline.intents import TOOL_OWNER
 from agents.offline.lexicon import Lexicon
 from agents.offline.normalize import parse
 from agents.offline.planner import decide
@@ -89,13 +90,13 @@ def respond(messages: Sequence[BaseMessage], tools: dict[str, dict[str, Any]], l
     results = [
         (names_by_id.get(m.tool_call_id, m.name or ""), m.content)
         for m in tail
-        if isinstance(m, ToolMessage) and not _is_handoff(names_by_id.get(m.tool_call_id, m.name or ""))
+        if isinstance(m, ToolMessage) and not is_handoff(names_by_id.get(m.tool_call_id, m.name or ""))
     ]
     if results and not isinstance(messages[-1], AIMessage):
         return AIMessage(content=compose(results, lexicon))
     text = _text(messages[human_at])
     ctx = thread_context(messages[:human_at], lexicon)
-    handoffs = [tc["name"] for m in tail if isinstance(m, AIMessage) for tc in m.tool_calls if _is_handoff(tc["name"])]
+    handoffs = [tc["name"] for m in tail if isinstance(m, AIMessage) for tc in m.tool_calls if is_handoff(tc["name"])]
     decision = decide(text, ctx, lexicon)
     seed = _call_seed(messages)
     return _route(decision, tools, handoffs, ctx, text, seed)
@@ -108,7 +109,7 @@ def thread_context(history: Sequence[BaseMessage], lexicon: Lexicon) -> ThreadCo
         if isinstance(m, AIMessage):
             ctx.remember_question(None if m.tool_calls else m.additional_kwargs.get(ASKED_KEY))
             for tc in m.tool_calls:
-                if not _is_handoff(tc["name"]):
+                if not is_handoff(tc["name"]):
                     ctx.remember_call(tc["name"], tc.get("args") or {})
         elif m.type == "human":
             ctx.remember_text(extract(parse(_text(m)), lexicon))
@@ -149,7 +150,7 @@ def _handoff_tool(tool: str, tools: dict[str, dict[str, Any]], done: list[str], 
     owner = TOOL_OWNER.get(tool) or TOOL_OWNER.get(ctx.tool or "") or _DEFAULT_SHARED_OWNER
     candidates = [f"{HANDOFF_PREFIX}{owner}"]
     if tool not in TOOL_OWNER:  # shared tools live in every agent
-        candidates += sorted(name for name in tools if _is_handoff(name))
+        candidates += sorted(name for name in tools if is_handoff(name))
     return next((name for name in candidates if name in tools and name not in done), None)
 
 
@@ -199,10 +200,6 @@ def _tool_schemas(tools: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def _tool_names_by_id(messages: Sequence[BaseMessage]) -> dict[str, str]:
     return {tc["id"] or "": tc["name"] for m in messages if isinstance(m, AIMessage) for tc in m.tool_calls}
-
-
-def _is_handoff(name: str) -> bool:
-    return name.startswith(HANDOFF_PREFIX)
 
 
 def _last_human(messages: Sequence[BaseMessage]) -> int | None:
