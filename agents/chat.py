@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMes
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command
+from langgraph.types import Command, StateSnapshot
 
 from agents.confirmations import Decision, is_correction, looks_like_new_request, read_decision
 from agents.graph import SUPERVISOR_NODE
@@ -84,8 +84,9 @@ class ChatService:
                                request_id=uuid.uuid4().hex)
         records: list[RoutingRecord] = []
         with self._lock(key):
-            before = len(self._messages(config))
-            pending = self._pending(config)
+            state = self.graph.get_state(config)
+            before = len(state.values.get("messages", []))
+            pending = _pending(state)
             if pending is not None:
                 decision = read_decision(text)
                 if decision is Decision.OTHER and not looks_like_new_request(text):
@@ -103,7 +104,7 @@ class ChatService:
         """The visible messages of a thread (user and assistant text), oldest first."""
         config: RunnableConfig = {"configurable": {"thread_id": thread_key(principal, thread_id)}}
         shown = []
-        for msg in self._messages(config):
+        for msg in self.graph.get_state(config).values.get("messages", []):
             if isinstance(msg, HumanMessage):
                 shown.append({"role": "user", "text": str(msg.content)})
             elif isinstance(msg, AIMessage) and msg.content and not msg.tool_calls:
@@ -169,7 +170,7 @@ class ChatService:
                context: AgentContext, reask: PendingConfirmation | None = None) -> ChatEvent:
         state = self.graph.get_state(config)
         messages: list[AnyMessage] = list(state.values.get("messages", []))
-        pending = reask or self._pending(config)
+        pending = reask or _pending(state)
         calls = _turn_tool_calls(messages, before, pending)
         if reask is not None:
             reply = UNCLEAR_ANSWER + reask.question
@@ -186,19 +187,18 @@ class ChatService:
                             pending_confirmation=pending, routing=routing)
         return ChatEvent(type="final", data=result.model_dump(mode="json"))
 
-    def _messages(self, config: RunnableConfig) -> list[AnyMessage]:
-        return list(self.graph.get_state(config).values.get("messages", []))
-
-    def _pending(self, config: RunnableConfig) -> PendingConfirmation | None:
-        for interrupt in self.graph.get_state(config).interrupts:
-            value = interrupt.value
-            if isinstance(value, dict) and value.get("type") == "confirmation":
-                return PendingConfirmation(tool=value["tool"], args=value.get("args", {}), question=value["question"])
-        return None
-
     def _lock(self, key: str) -> threading.Lock:
         with self._locks_guard:
             return self._locks.setdefault(key, threading.Lock())
+
+
+def _pending(state: StateSnapshot) -> PendingConfirmation | None:
+    """The confirmation a thread is paused on, if any."""
+    for interrupt in state.interrupts:
+        value = interrupt.value
+        if isinstance(value, dict) and value.get("type") == "confirmation":
+            return PendingConfirmation(tool=value["tool"], args=value.get("args", {}), question=value["question"])
+    return None
 
 
 def thread_key(principal: Principal, thread_id: str) -> str:
