@@ -11,9 +11,8 @@ import json
 import queue
 import threading
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, Protocol
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
@@ -38,17 +37,11 @@ UNCLEAR_ANSWER = "No te entendí. "
 _DONE = object()
 
 
-@dataclass(frozen=True)
-class TurnLog:
-    """Who and where a turn's routing records belong to (the log writer hashes what identifies)."""
+class RoutingLogWriter(Protocol):
+    """Writes a turn's routing records (router.log.RoutingLogWriter hashes what identifies)."""
 
-    principal: Principal
-    thread_key: str
-    channel: str
-    agent: str
-
-
-RoutingLogWriter = Callable[[list[RoutingRecord], TurnLog], None]
+    def __call__(self, records: list[RoutingRecord], *, thread_key: str, channel: str, user_id: int,
+                 agent: str) -> None: ...
 
 
 class ChatService:
@@ -180,8 +173,8 @@ class ChatService:
             reply = _last_reply(messages[before:])
         agent = state.values.get("active_agent") or SUPERVISOR_NODE
         if records and self._log_writer is not None:
-            self._log_writer(records, TurnLog(principal=context.principal, thread_key=context.thread_id,
-                                              channel=context.channel, agent=agent))
+            self._log_writer(records, thread_key=context.thread_id, channel=context.channel,
+                             user_id=context.principal.user_id, agent=agent)
         routing = records[-1].summary() if records else _no_model_routing(text)
         result = TurnResult(thread_id=thread_id, agent=agent, reply=reply, tool_calls=calls,
                             pending_confirmation=pending, routing=routing)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from api import errors, log_redaction
 from api.channels import whatsapp
-from api.chat_wiring import open_chat
 from api.routers import (
     auth,
     chat,
@@ -24,12 +22,7 @@ from api.routers import (
     sellers,
     web,
 )
-from api.security import signing_secret
-from infra.bootstrap import Platform, bootstrap
-from infra.channels.delivery import run_delivery_loop
-from infra.channels.web_push import build_web_push_hub
-from infra.channels.whatsapp_client import build_whatsapp_client
-from infra.worker import start_background_worker
+from infra.bootstrap import Platform, bootstrap, start_serving
 
 DESCRIPTION = """
 MeStocker: fulfillment + marketplace para Colombia. Autentícate en `POST /v1/auth/token`
@@ -39,27 +32,6 @@ MeStocker: fulfillment + marketplace para Colombia. Autentícate en `POST /v1/au
 """
 
 
-def _start_delivery(app: FastAPI, platform: Platform) -> Callable[[], None]:
-    """Deliver buyer notifications (WhatsApp or the open web page) on a thread; return its stopper.
-
-    It runs beside the API because, embedded, the web page's live feed is this process's hub."""
-    client = build_whatsapp_client(platform.settings)
-    stop = threading.Event()
-    thread = threading.Thread(target=run_delivery_loop, args=(platform.session_factory,), daemon=True,
-                              name="mestocker-notifications",
-                              kwargs={"whatsapp_client": client, "web_push": app.state.web_push, "stop": stop})
-    thread.start()
-
-    def stopper() -> None:
-        stop.set()
-        thread.join(timeout=10)
-        for opened in (client, getattr(app.state, "whatsapp_client", None)):
-            if opened is not None:
-                opened.close()
-
-    return stopper
-
-
 def create_app(platform: Platform | None = None, *, background_worker: bool | None = None) -> FastAPI:
     """Build the app around `platform` (built from settings when None)."""
 
@@ -67,25 +39,20 @@ def create_app(platform: Platform | None = None, *, background_worker: bool | No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = platform is None
         current = platform or bootstrap()
+        run_workers = current.settings.embedded_worker if background_worker is None else background_worker
+        serving = start_serving(current, background_workers=run_workers)
         app.state.platform = current
-        app.state.jwt_secret = signing_secret(current.settings)
-        run_worker = current.settings.embedded_worker if background_worker is None else background_worker
-        app.state.chat, close_chat = open_chat(current)
-        app.state.web_push = build_web_push_hub(current.settings)
-        worker = start_background_worker(current) if run_worker else None
-        delivery = _start_delivery(app, current) if run_worker else None
+        app.state.jwt_secret = current.jwt_secret
+        app.state.chat = serving.chat
+        app.state.web_push = serving.web_push
         try:
             yield
         finally:
-            if delivery is not None:
-                delivery()
-            app.state.web_push.close()
-            close_chat()
-            if worker is not None:
-                thread, stop = worker
-                stop.set()
-                current.outbox_signal.set()
-                thread.join(timeout=10)
+            serving.close()
+            # The WhatsApp channel builds its reply client on first use (api/channels/whatsapp.py).
+            client = getattr(app.state, "whatsapp_client", None)
+            if client is not None:
+                client.close()
             if owned:
                 current.close()
 

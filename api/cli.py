@@ -84,36 +84,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(_args: argparse.Namespace) -> int:
-    from infra.bootstrap import bootstrap
-    from infra.channels.delivery import run_delivery_loop
-    from infra.channels.web_push import build_web_push_hub
-    from infra.channels.whatsapp_client import build_whatsapp_client
-    from infra.worker import run_worker
+    from infra.bootstrap import bootstrap, start_background_workers
 
     platform = bootstrap(_settings())
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    delivery = threading.Thread(target=run_delivery_loop, args=(platform.session_factory,), daemon=True,
-                                name="mestocker-notifications",
-                                kwargs={"whatsapp_client": build_whatsapp_client(platform.settings),
-                                        "web_push": build_web_push_hub(platform.settings), "stop": stop})
+    workers = start_background_workers(platform)
     _say(f"Worker en marcha (bus: {platform.publisher.name}). Ctrl+C para detener.")
-    delivery.start()
     try:
-        run_worker(platform, stop)
+        stop.wait()
     finally:
-        stop.set()
-        delivery.join(timeout=10)
+        workers.stop()
         platform.close()
     return 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from api.chat_wiring import open_chat
     from commerce.identity.services import principal_by_email
     from commerce.shared.errors import CommerceError
-    from infra.bootstrap import bootstrap
+    from infra.bootstrap import bootstrap, open_chat
 
     platform = bootstrap(_settings())
     chat, close = open_chat(platform)

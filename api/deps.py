@@ -1,17 +1,18 @@
-"""FastAPI dependencies as `Annotated` aliases: the platform, units of work and the caller."""
+"""FastAPI dependencies as `Annotated` aliases: the platform, the bus, units of work, the chat, the caller."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from agents.chat import ChatService
 from api.security import decode_access_token
 from commerce.identity import services as identity
 from commerce.identity.principal import Principal
-from commerce.shared.errors import NotAuthenticated
+from commerce.shared.errors import NotAuthenticated, NotAuthorized
 from commerce.shared.messagebus import MessageBus
 from commerce.shared.unit_of_work import UnitOfWork
 from infra.bootstrap import Platform
@@ -54,6 +55,28 @@ def get_principal(request: Request, token: Annotated[str | None, Depends(oauth2_
     return principal_from_token(request, token)
 
 
+def get_chat(request: Request) -> ChatService:
+    chat: ChatService = request.app.state.chat
+    return chat
+
+
+def staff_only(refusal: str) -> Callable[[Principal], Principal]:
+    """A dependency that lets staff through and refuses anyone else with `refusal` (403)."""
+
+    def require_staff(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if not principal.is_staff:
+            raise NotAuthorized(refusal)
+        return principal
+
+    return require_staff
+
+
 BusDep = Annotated[MessageBus, Depends(get_bus)]
 ReadUowDep = Annotated[UnitOfWork, Depends(get_read_uow)]
+ChatDep = Annotated[ChatService, Depends(get_chat)]
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+# Each refusal names what was refused: reading the routing log is not operating the warehouse.
+RoutingLogReader = Annotated[Principal, Depends(staff_only(
+    "Solo un administrador puede ver el registro de enrutamiento."))]
+WarehouseStaff = Annotated[Principal, Depends(staff_only(
+    "Solo el equipo de bodega de MeStocker puede operar despachos."))]

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
-from pathlib import Path
 
 import jwt
 
 from commerce.identity.principal import Principal, Role
 from commerce.shared.clock import utcnow
 from commerce.shared.errors import NotAuthenticated
-from infra.settings import Settings
 
 ALGORITHM = "HS256"
 ISSUER = "mestocker"
-
-
-def signing_secret(settings: Settings) -> str:
-    """The configured secret; embedded mode generates one per data dir and keeps it (0600)."""
-    if settings.jwt_secret:
-        return settings.jwt_secret
-    path = Path(settings.data_dir) / "jwt-secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
 
 
 def create_access_token(principal: Principal, *, secret: str, ttl_minutes: int) -> str:

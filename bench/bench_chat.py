@@ -22,12 +22,12 @@ from pathlib import Path
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
-from agents.service import build_chat_service, offline_model
 from bench.databases import sqlite_database
 from bench.report import machine_facts
 from bench.sections import write_section
 from commerce.fulfillment import views as fviews
 from commerce.identity.principal import Principal, Role
+from infra.bootstrap import build_chat_service, offline_model
 from tools.registry import tools_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +61,7 @@ def main() -> None:
     args = parser.parse_args()
     with sqlite_database() as db:
         platform = db.platform
-        chat = build_chat_service(platform.bus, InMemorySaver())
+        chat = build_chat_service(platform, InMemorySaver(), record_routing=False)
         counter = iter(range(10**9))
 
         def turn() -> None:

@@ -1,15 +1,31 @@
-"""The composition root: the only place that builds adapters and wires handlers."""
+"""The composition root: the only place that builds adapters, wires handlers and starts workers.
+
+Entry points (the API lifespan, the CLI, benchmarks, tests) ask it for what they need:
+`bootstrap()` for the platform (database, message bus, outbox relay, consumers), `open_chat()`
+for the chat service (routed model, graph, checkpointer, routing-log writer),
+`start_background_workers()` for the outbox worker and notification delivery, and
+`start_serving()` for all that an API process runs beside its routes.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
+from langchain_core.language_models import BaseChatModel
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from agents.chat import ChatService
+from agents.graph import build_graph
+from agents.lexicon_source import lexicon_provider
+from agents.offline import OfflineChatModel
 from commerce.marketplace.payments import PaymentGateway
 from commerce.notifications import NOTIFIED_EVENTS, notify_buyer
 from commerce.registry import COMMAND_HANDLERS, EVENT_HANDLERS
@@ -19,9 +35,18 @@ from infra import migrate
 from infra.bus.base import InProcessPublisher, Publisher, Subscriber
 from infra.bus.consumers import ConsumerGroup, IdempotentConsumer
 from infra.bus.relay import OutboxRelay
+from infra.channels.delivery import WebPush, run_delivery_loop
+from infra.channels.web_push import WebPushHub, build_web_push_hub
+from infra.channels.whatsapp_client import build_whatsapp_client
+from infra.checkpoints import open_checkpointer
 from infra.db import make_engine, make_session_factory
 from infra.payments.sandbox import SandboxGateway
-from infra.settings import BusKind, Settings, get_settings
+from infra.settings import BusKind, Settings, get_settings, signing_secret
+from infra.worker import run_worker
+from router.log import RoutingLogWriter
+from router.models import ModelRegistry, RouterConfig
+from router.policy import Policy, load_default_policy
+from router.routed_model import RoutedChatModel
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +64,8 @@ class Platform:
     relay: OutboxRelay
     consumers: ConsumerGroup
     gateway: PaymentGateway
+    jwt_secret: str
+    routing_log: RoutingLogWriter
     outbox_signal: threading.Event = field(default_factory=threading.Event)
 
     def uow(self) -> UnitOfWork:
@@ -88,6 +115,11 @@ def build_publisher(settings: Settings) -> Publisher:
     return InProcessPublisher()
 
 
+def privacy_salt(settings: Settings) -> str:
+    """The salt that makes principal hashes in llm_routing_logs unlinkable outside this deployment."""
+    return hashlib.sha256(f"routing-log:{signing_secret(settings)}".encode()).hexdigest()
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
@@ -105,8 +137,9 @@ def bootstrap(
     read_session_factory = make_session_factory(engine, readonly=True)
     gateway = gateway or SandboxGateway()
     publisher = publisher or build_publisher(settings)
+    routing_log = RoutingLogWriter(session_factory, salt=privacy_salt(settings))
     signal = threading.Event()
-    dependencies = {"gateway": gateway}
+    dependencies: dict[str, Any] = {"gateway": gateway}
     bus = MessageBus(
         uow_factory=partial(UnitOfWork, session_factory),
         command_handlers={cmd: inject(h, dependencies) for cmd, h in COMMAND_HANDLERS.items()},
@@ -122,4 +155,137 @@ def bootstrap(
     relay = OutboxRelay(session_factory, publisher, read_session_factory=read_session_factory)
     return Platform(settings=settings, engine=engine, session_factory=session_factory,
                     read_session_factory=read_session_factory, bus=bus, publisher=publisher, relay=relay,
-                    consumers=consumers, gateway=gateway, outbox_signal=signal)
+                    consumers=consumers, gateway=gateway, jwt_secret=signing_secret(settings),
+                    routing_log=routing_log, outbox_signal=signal)
+
+
+# ----- the chat service -------------------------------------------------------------------------
+
+
+def _configured(value: str) -> str | None:
+    """Empty (or blank) settings mean "not configured"."""
+    return value.strip() or None
+
+
+def router_config(settings: Settings) -> RouterConfig:
+    """The models the settings configure."""
+    return RouterConfig(
+        local_llm_base_url=_configured(settings.local_llm_base_url),
+        local_llm_model=_configured(settings.local_llm_model),
+        local_llm_api_key=_configured(settings.local_llm_api_key),
+        openai_api_key=_configured(settings.openai_api_key), openai_base_url=_configured(settings.openai_base_url),
+        openai_model=settings.openai_model,
+        anthropic_api_key=_configured(settings.anthropic_api_key),
+        anthropic_base_url=_configured(settings.anthropic_base_url),
+        anthropic_model=settings.anthropic_model,
+        timeout_s=settings.llm_timeout_s, max_retries=settings.llm_max_retries,
+    )
+
+
+def routing_policy(settings: Settings) -> Policy:
+    """The policy file the settings name (MESTOCKER_ROUTER_POLICY), else the bundled one."""
+    return Policy.load(settings.router_policy) if settings.router_policy else load_default_policy()
+
+
+def offline_model(bus: MessageBus) -> OfflineChatModel:
+    """The built-in deterministic Spanish model over the live catalog."""
+    return OfflineChatModel(lexicon_provider=lexicon_provider(bus))
+
+
+def routed_model(platform: Platform, *, config: RouterConfig | None = None, policy: Policy | None = None
+                 ) -> RoutedChatModel:
+    """The privacy router over what the settings configure, with the offline model as the last resort."""
+    settings = platform.settings
+    registry = ModelRegistry.from_config(config or router_config(settings), offline_model=offline_model(platform.bus))
+    return RoutedChatModel(registry=registry, policy=policy or routing_policy(settings))
+
+
+def build_chat_service(platform: Platform, checkpointer: BaseCheckpointSaver[Any], *,
+                       model: BaseChatModel | None = None, router: RouterConfig | None = None,
+                       policy: Policy | None = None, record_routing: bool = True) -> ChatService:
+    """A ChatService whose every model call goes through the privacy router (unless `model` is given).
+
+    `record_routing` writes each turn's routing decisions to llm_routing_logs."""
+    chosen = model or routed_model(platform, config=router, policy=policy)
+    name = str(getattr(chosen, "model_name", None) or chosen._llm_type)
+    return ChatService(build_graph(chosen, checkpointer), platform.bus, model_name=name,
+                       log_writer=platform.routing_log.write_turn if record_routing else None)
+
+
+def open_chat(platform: Platform) -> tuple[ChatService, Callable[[], None]]:
+    """The chat service over `platform` with its persistent checkpointer, and the closer of that store."""
+    checkpointer, close = open_checkpointer(platform.settings)
+    return build_chat_service(platform, checkpointer), close
+
+
+# ----- background workers -----------------------------------------------------------------------
+
+
+@dataclass
+class BackgroundWorkers:
+    """The outbox worker (relay, consumers, sweeper, purge) and notification delivery, on threads."""
+
+    platform: Platform
+    stop_event: threading.Event
+    threads: list[threading.Thread]
+    closers: list[Callable[[], None]]
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask every loop to stop, wait for them, close what they opened."""
+        self.stop_event.set()
+        self.platform.outbox_signal.set()  # wake the outbox worker from its wait
+        for thread in self.threads:
+            thread.join(timeout=timeout)
+        for close in self.closers:
+            close()
+
+
+def start_background_workers(platform: Platform, *, web_push: WebPush | None = None) -> BackgroundWorkers:
+    """Start the outbox worker and the buyer-notification delivery (WhatsApp or the open web page).
+
+    Without `web_push` (a worker process of its own) the hub is built from the settings."""
+    stop = threading.Event()
+    closers: list[Callable[[], None]] = []
+    if web_push is None:
+        hub = build_web_push_hub(platform.settings)
+        closers.append(hub.close)
+        web_push = hub
+    client = build_whatsapp_client(platform.settings)
+    if client is not None:
+        closers.append(client.close)
+    worker = threading.Thread(target=run_worker, args=(platform, stop), name="mestocker-worker", daemon=True)
+    delivery = threading.Thread(target=run_delivery_loop, args=(platform.session_factory,), daemon=True,
+                                name="mestocker-notifications",
+                                kwargs={"whatsapp_client": client, "web_push": web_push, "stop": stop})
+    worker.start()
+    delivery.start()
+    return BackgroundWorkers(platform=platform, stop_event=stop, threads=[delivery, worker], closers=closers)
+
+
+# ----- an API process ---------------------------------------------------------------------------
+
+
+@dataclass
+class Serving:
+    """What an API process runs beside its routes: the chat service, the web push hub, the workers."""
+
+    chat: ChatService
+    web_push: WebPushHub
+    workers: BackgroundWorkers | None
+    close_chat: Callable[[], None]
+
+    def close(self) -> None:
+        if self.workers is not None:
+            self.workers.stop()
+        self.web_push.close()
+        self.close_chat()
+
+
+def start_serving(platform: Platform, *, background_workers: bool) -> Serving:
+    """Open the chat service and the web push hub; start the background workers when asked.
+
+    Embedded, the workers run in the API process because the web page's live feed is its hub."""
+    chat, close_chat = open_chat(platform)
+    web_push = build_web_push_hub(platform.settings)
+    workers = start_background_workers(platform, web_push=web_push) if background_workers else None
+    return Serving(chat=chat, web_push=web_push, workers=workers, close_chat=close_chat)

@@ -7,6 +7,8 @@ Production refuses embedded adapters at start-up instead of failing later.
 
 from __future__ import annotations
 
+import secrets
+from datetime import timedelta
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -58,6 +60,9 @@ class Settings(BaseSettings):
     embedded_worker: bool = True
     relay_interval_seconds: float = Field(default=0.5, gt=0)
     sweeper_interval_seconds: float = Field(default=30.0, gt=0)
+    # Finished Idempotency-Key rows (HTTP retries, confirmed tool calls) are kept this long, then purged.
+    idempotency_retention_hours: float = Field(default=24.0, gt=0)
+    idempotency_purge_interval_seconds: float = Field(default=3600.0, gt=0)
     seed_password: str = ""
     # Language models (privacy router). Only what is configured exists; the offline model always does.
     local_llm_base_url: str = ""
@@ -74,7 +79,7 @@ class Settings(BaseSettings):
     anthropic_model: str = "claude-haiku-4-5"
     llm_timeout_s: float = Field(default=30.0, gt=0)
     llm_max_retries: int = Field(default=1, ge=0, le=5)
-    router_policy: Path | None = None  # a TOML file replacing router/policy.toml
+    router_policy: Path | None = None  # MESTOCKER_ROUTER_POLICY: a TOML file replacing router/policy.toml
     # WhatsApp Cloud API (the webhook answers 503 until the app secret is set).
     whatsapp_verify_token: str = ""
     whatsapp_app_secret: str = ""
@@ -134,6 +139,22 @@ class Settings(BaseSettings):
     @property
     def checkpoints_path(self) -> Path:
         return self.data_dir / "checkpoints.sqlite"
+
+    @property
+    def idempotency_retention(self) -> timedelta:
+        return timedelta(hours=self.idempotency_retention_hours)
+
+
+def signing_secret(settings: Settings) -> str:
+    """The configured JWT secret; embedded mode generates one per data dir and keeps it (0600)."""
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    path = Path(settings.data_dir) / "jwt-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 @lru_cache

@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from commerce.fulfillment.commands import ReleaseExpiredReservations
-from infra.bootstrap import Platform
+
+if TYPE_CHECKING:  # the composition root builds the platform and starts this loop
+    from infra.bootstrap import Platform
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +48,3 @@ def _sweep(platform: Platform) -> None:
     except Exception:
         log.exception("reservation sweeper failed; will retry")
 
-
-def start_background_worker(platform: Platform) -> tuple[threading.Thread, threading.Event]:
-    """Run the worker in a daemon thread (embedded `serve`); set the event to stop it."""
-    stop = threading.Event()
-    thread = threading.Thread(target=run_worker, args=(platform, stop), name="mestocker-worker", daemon=True)
-    thread.start()
-    return thread, stop

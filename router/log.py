@@ -1,13 +1,16 @@
-"""`llm_routing_logs`: one row per model-call decision, written in the turn's unit of work.
+"""`llm_routing_logs`: one row per model-call decision, the router's own audit table.
 
 Rows hold entity types and counts, never values; the principal is a salted SHA-256, never an id.
-A data subject's deletion request anonymises their rows (`forget_principal`).
+The chat layer writes a turn's rows through `RoutingLogWriter` (built by infra/bootstrap.py) in
+one transaction of their own: they are an audit trail, not domain state, so no command, event or
+outbox row is involved. A data subject's erasure anonymises their rows inside the erasure
+command's transaction (`RoutingLogWriter.forget_user`).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -135,3 +138,28 @@ def forget_principal(session: Session, principal_hash: str) -> int:
         .execution_options(synchronize_session="fetch")
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+class RoutingLogWriter:
+    """Writes and forgets a principal's routing rows, hashing identities with the deployment's salt."""
+
+    def __init__(self, session_factory: Callable[[], Session], *, salt: str) -> None:
+        if not salt:
+            raise ValueError("a non-empty salt is required to hash principals")
+        self._session_factory = session_factory
+        self._salt = salt
+
+    def principal_hash(self, user_id: int) -> str:
+        return hash_principal(str(user_id), self._salt)
+
+    def write_turn(self, records: list[RoutingRecord], *, thread_key: str, channel: str, user_id: int,
+                   agent: str) -> None:
+        """Write one turn's records in one transaction (the thread key hashed, like the principal)."""
+        with self._session_factory() as session:
+            record_rows(session, records, thread_id=hash_principal(thread_key, self._salt)[:32], channel=channel,
+                        principal_hash=self.principal_hash(user_id), agent=agent)
+            session.commit()
+
+    def forget_user(self, session: Session, user_id: int) -> int:
+        """Anonymise a user's rows in the caller's transaction; return how many."""
+        return forget_principal(session, self.principal_hash(user_id))

@@ -1,19 +1,18 @@
 """Model registry: only what is configured exists.
 
-* ``local`` — any OpenAI-compatible endpoint (vLLM in production, llama.cpp or Ollama too),
-  from MESTOCKER_LOCAL_LLM_BASE_URL + MESTOCKER_LOCAL_LLM_MODEL;
-* ``cloud`` — OpenAI (OPENAI_API_KEY, optional OPENAI_BASE_URL) and Anthropic
-  (ANTHROPIC_API_KEY, optional ANTHROPIC_BASE_URL);
+* ``local`` — any OpenAI-compatible endpoint (vLLM in production, llama.cpp or Ollama too);
+* ``cloud`` — OpenAI and Anthropic;
 * ``offline`` — the deterministic built-in model the caller passes in (built by agents/).
 
+The router reads no environment: the composition root (infra/bootstrap.py) builds a
+`RouterConfig` from the settings (MESTOCKER_LOCAL_LLM_*, OPENAI_*, ANTHROPIC_*, …).
 Every model gets its own circuit breaker; timeouts and retries are set on the clients.
 """
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,45 +22,23 @@ from router.breaker import CircuitBreaker
 from router.policy import OFFLINE, ModelKind
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RouterConfig:
+    """What the settings configure; None means "not configured" (the model does not exist)."""
+
+    openai_model: str
+    anthropic_model: str
+    timeout_s: float
+    max_retries: int
     local_llm_base_url: str | None = None
     local_llm_model: str | None = None
     local_llm_api_key: str | None = None
     openai_api_key: str | None = None
     openai_base_url: str | None = None
-    openai_model: str = "gpt-4o-mini"
     anthropic_api_key: str | None = None
     anthropic_base_url: str | None = None
-    anthropic_model: str = "claude-haiku-4-5"
-    timeout_s: float = 30.0
-    max_retries: int = 1
     breaker_failures: int = 3
     breaker_open_s: float = 30.0
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> RouterConfig:
-        """Read the MESTOCKER_* / OPENAI_* / ANTHROPIC_* variables; empty values count as unset."""
-        env = os.environ if environ is None else environ
-
-        def get(name: str) -> str | None:
-            value = env.get(name, "").strip()
-            return value or None
-
-        defaults = cls()
-        return cls(
-            local_llm_base_url=get("MESTOCKER_LOCAL_LLM_BASE_URL"),
-            local_llm_model=get("MESTOCKER_LOCAL_LLM_MODEL"),
-            local_llm_api_key=get("MESTOCKER_LOCAL_LLM_API_KEY"),
-            openai_api_key=get("OPENAI_API_KEY"),
-            openai_base_url=get("OPENAI_BASE_URL"),
-            openai_model=get("MESTOCKER_OPENAI_MODEL") or defaults.openai_model,
-            anthropic_api_key=get("ANTHROPIC_API_KEY"),
-            anthropic_base_url=get("ANTHROPIC_BASE_URL"),
-            anthropic_model=get("MESTOCKER_ANTHROPIC_MODEL") or defaults.anthropic_model,
-            timeout_s=float(get("MESTOCKER_LLM_TIMEOUT_S") or defaults.timeout_s),
-            max_retries=int(get("MESTOCKER_LLM_MAX_RETRIES") or defaults.max_retries),
-        )
 
     def __repr__(self) -> str:  # never print keys
         hidden = {"local_llm_api_key", "openai_api_key", "anthropic_api_key"}

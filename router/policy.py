@@ -1,7 +1,7 @@
 """Routing policy: which models may see a turn, in which fallback order, and on what legal basis.
 
-The rules live in a data file (router/policy.toml, overridable with MESTOCKER_ROUTER_POLICY or a
-path argument). Two invariants are enforced in code, whatever the file says:
+The rules live in a data file (router/policy.toml; the composition root passes another path when
+the settings name one, MESTOCKER_ROUTER_POLICY). Two invariants are enforced in code, whatever the file says:
 
 * sensitive and confidential turns are routed to local models, then the offline model — never
   to a cloud model, not even as a fallback (a policy file saying otherwise is refused);
@@ -10,7 +10,6 @@ path argument). Two invariants are enforced in code, whatever the file says:
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,6 @@ from router.complexity import Complexity
 ModelKind = Literal["local", "cloud", "offline"]
 Target = Literal["local", "cloud"]
 OFFLINE = "offline"
-POLICY_ENV = "MESTOCKER_ROUTER_POLICY"
 DEFAULT_POLICY_PATH = Path(__file__).with_name("policy.toml")
 
 
@@ -55,8 +53,8 @@ class Policy:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Policy:
-        """Read a policy file (default: $MESTOCKER_ROUTER_POLICY or router/policy.toml)."""
-        source = Path(path or os.environ.get(POLICY_ENV) or DEFAULT_POLICY_PATH)
+        """Read a policy file (default: the bundled router/policy.toml)."""
+        source = Path(path or DEFAULT_POLICY_PATH)
         with source.open("rb") as handle:
             return cls.from_dict(tomllib.load(handle))
 
@@ -130,7 +128,7 @@ _default_policy: Policy | None = None
 
 
 def load_default_policy() -> Policy:
-    """The policy file named by the environment (or the bundled one), read once."""
+    """The bundled policy file, read once."""
     global _default_policy
     if _default_policy is None:
         _default_policy = Policy.load()

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from itertools import chain
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.chat import MAX_MESSAGE_CHARS, ChatService
+from agents.chat import MAX_MESSAGE_CHARS
 from agents.turns import ChatEvent, TurnResult
-from api.deps import CurrentPrincipal, PlatformDep
+from api.deps import ChatDep, CurrentPrincipal, PlatformDep
 from commerce.identity.channels import record_channel_use
 from commerce.identity.principal import Principal
 from commerce.shared.clock import utcnow
@@ -28,14 +28,6 @@ class MessageCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS, examples=["¿Cuánto café hay en Bogotá?"])
-
-
-def get_chat(request: Request) -> ChatService:
-    chat: ChatService = request.app.state.chat
-    return chat
-
-
-ChatDep = Annotated[ChatService, Depends(get_chat)]
 
 
 @router.post("/threads/{thread_id}/messages", response_model=TurnResult,

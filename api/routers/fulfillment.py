@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import CurrentPrincipal, PlatformDep
+from api.deps import PlatformDep, WarehouseStaff
 from commerce.fulfillment import commands
+from commerce.identity.principal import Principal
 from commerce.marketplace import views
 from commerce.marketplace.schemas import OrderRead
-from commerce.shared.errors import NotAuthorized
 
 router = APIRouter(prefix="/v1/fulfillment/orders", tags=["fulfillment"])
 OrderId = Annotated[str, Path(min_length=1, max_length=32)]
@@ -24,33 +24,25 @@ class ShipmentCreate(BaseModel):
     tracking_number: str = Field(min_length=1, max_length=60, examples=["SV123456789CO"])
 
 
-def _staff_only(principal: CurrentPrincipal) -> None:
-    if not principal.is_staff:
-        raise NotAuthorized("Solo el equipo de bodega de MeStocker puede operar despachos.")
-
-
-def _read(platform: PlatformDep, principal: CurrentPrincipal, order_id: str) -> OrderRead:
+def _read(platform: PlatformDep, principal: Principal, order_id: str) -> OrderRead:
     with platform.read_uow() as uow:
         return views.get_order(uow=uow, principal=principal, order_id=order_id)
 
 
 @router.post("/{order_id}/picking", response_model=OrderRead, summary="Start picking a paid order")
-def start_picking(order_id: OrderId, platform: PlatformDep, principal: CurrentPrincipal) -> OrderRead:
-    _staff_only(principal)
+def start_picking(order_id: OrderId, platform: PlatformDep, principal: WarehouseStaff) -> OrderRead:
     platform.bus.handle(commands.StartPicking(order_id=order_id.upper(), actor=principal))
     return _read(platform, principal, order_id)
 
 
 @router.post("/{order_id}/shipment", response_model=OrderRead, summary="Hand the order to the carrier")
-def ship(order_id: OrderId, body: ShipmentCreate, platform: PlatformDep, principal: CurrentPrincipal) -> OrderRead:
-    _staff_only(principal)
+def ship(order_id: OrderId, body: ShipmentCreate, platform: PlatformDep, principal: WarehouseStaff) -> OrderRead:
     platform.bus.handle(commands.ShipOrder(order_id=order_id.upper(), carrier=body.carrier,
                                            tracking_number=body.tracking_number, actor=principal))
     return _read(platform, principal, order_id)
 
 
 @router.post("/{order_id}/delivery", response_model=OrderRead, summary="Confirm delivery")
-def deliver(order_id: OrderId, platform: PlatformDep, principal: CurrentPrincipal) -> OrderRead:
-    _staff_only(principal)
+def deliver(order_id: OrderId, platform: PlatformDep, principal: WarehouseStaff) -> OrderRead:
     platform.bus.handle(commands.DeliverOrder(order_id=order_id.upper(), actor=principal))
     return _read(platform, principal, order_id)

@@ -10,14 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete
 
 from agents.chat import ChatService
-from api.chat_wiring import privacy_salt
-from api.deps import CurrentPrincipal, PlatformDep
-from api.routers.chat import ChatDep
-from commerce.identity.principal import Principal
+from api.deps import ChatDep, CurrentPrincipal, PlatformDep, RoutingLogReader
 from commerce.shared.errors import NotAuthorized
 from commerce.support import SupportTicket
 from infra.bootstrap import Platform
-from router.log import LlmRoutingLog, forget_principal, hash_principal, query
+from router.log import LlmRoutingLog, query
 
 router = APIRouter(tags=["privacidad"])
 
@@ -64,16 +61,10 @@ class ErasureResult(BaseModel):
     conversations_deleted: int
 
 
-def _require_staff(principal: Principal) -> None:
-    if not principal.is_staff:
-        raise NotAuthorized("Solo un administrador puede ver el registro de enrutamiento.")
-
-
 @router.get("/v1/routing-logs", response_model=list[RoutingLogRead],
             summary="Privacy-router decisions, newest first (admins only; no raw personal data)")
-def list_routing_logs(platform: PlatformDep, principal: CurrentPrincipal, since: datetime | None = None,
+def list_routing_logs(platform: PlatformDep, _reader: RoutingLogReader, since: datetime | None = None,
                       limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[RoutingLogRead]:
-    _require_staff(principal)
     with platform.read_session_factory() as session:
         return [RoutingLogRead.model_validate(row) for row in query(session, since=since, limit=limit)]
 
@@ -81,7 +72,7 @@ def list_routing_logs(platform: PlatformDep, principal: CurrentPrincipal, since:
 def erase_subject(platform: Platform, chat: ChatService, user_id: int) -> ErasureResult:
     """Delete the subject's conversations and support tickets and anonymise their routing-log rows."""
     with platform.session_factory() as session:
-        logs = forget_principal(session, hash_principal(str(user_id), privacy_salt(platform.settings)))
+        logs = platform.routing_log.forget_user(session, user_id)
         tickets = session.execute(delete(SupportTicket).where(SupportTicket.user_id == user_id))
         session.commit()
     return ErasureResult(routing_logs_anonymised=logs, support_tickets_deleted=int(getattr(tickets, "rowcount", 0)),
@@ -94,7 +85,8 @@ def request_erasure(body: ErasureRequest, platform: PlatformDep, principal: Curr
                     chat: ChatDep) -> dict[str, Any]:
     target = principal.user_id
     if body.user_id is not None and body.user_id != principal.user_id:
-        _require_staff(principal)
+        if not principal.is_staff:
+            raise NotAuthorized("Solo un administrador puede ver el registro de enrutamiento.")
         target = body.user_id
     return erase_subject(platform, chat, target).model_dump()
 

@@ -8,10 +8,9 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
 from agents.chat import ChatService
-from agents.service import build_chat_service
 from agents.turns import TurnResult
 from commerce.identity.principal import Principal, Role
-from infra.bootstrap import Platform
+from infra.bootstrap import Platform, build_chat_service
 
 LAURA = Principal.for_role(user_id=6, email="laura.gomez@example.co", role=Role.COMPRADOR, buyer_id="BUY-001")
 ANDRES = Principal.for_role(user_id=7, email="andres.restrepo@example.co", role=Role.COMPRADOR, buyer_id="BUY-002")
@@ -22,7 +21,7 @@ ADMIN = Principal.for_role(user_id=2, email="admin@mestocker.example.co", role=R
 
 @pytest.fixture
 def chat(platform: Platform) -> ChatService:
-    return build_chat_service(platform.bus, InMemorySaver())
+    return build_chat_service(platform, InMemorySaver(), record_routing=False)
 
 
 Say = Callable[[str], TurnResult]

@@ -152,8 +152,8 @@ def test_that_order_means_the_one_just_created(chat: ChatService) -> None:
 def test_identical_requests_in_a_recreated_thread_write_twice(platform: Platform) -> None:
     from langgraph.checkpoint.memory import InMemorySaver
 
-    from agents.service import build_chat_service
     from commerce.marketplace.models import Order
+    from infra.bootstrap import build_chat_service
 
     def count() -> int:
         with platform.read_uow() as uow:
@@ -161,7 +161,7 @@ def test_identical_requests_in_a_recreated_thread_write_twice(platform: Platform
 
     before = count()
     for _ in range(2):  # the checkpoints are gone, the exactly-once records are not
-        say = conversation(build_chat_service(platform.bus, InMemorySaver()), LAURA, thread="same")
+        say = conversation(build_chat_service(platform, InMemorySaver(), record_routing=False), LAURA, thread="same")
         say("quiero 1 panela orgánica")
         assert say("sí").tool_calls[0].status == "ok"
     assert count() == before + 2

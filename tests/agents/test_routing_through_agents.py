@@ -12,11 +12,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 from sqlalchemy import select
 
 from agents.chat import ChatService
-from agents.service import build_chat_service
-from api.chat_wiring import routing_log_writer
-from infra.bootstrap import Platform
+from infra.bootstrap import Platform, build_chat_service, router_config
 from router.log import LlmRoutingLog
-from router.models import RouterConfig
 from tests.agents.conftest import LAURA, conversation
 from tests.router.fake_llm_servers import FakeLlmServer
 
@@ -37,11 +34,11 @@ def servers() -> Iterator[dict[str, FakeLlmServer]]:
 
 
 def _chat(platform: Platform, servers: dict[str, FakeLlmServer], *, local_up: bool = True) -> ChatService:
-    config = RouterConfig(local_llm_base_url=servers["local"].base_url if local_up else "http://127.0.0.1:9/v1",
-                          local_llm_model="qwen-local", local_llm_api_key="k", openai_api_key="sk-test",
-                          openai_base_url=servers["cloud"].base_url, timeout_s=5, max_retries=0)
-    return build_chat_service(platform.bus, InMemorySaver(), router_config=config,
-                              log_writer=routing_log_writer(platform))
+    settings = platform.settings.model_copy(update={
+        "local_llm_base_url": servers["local"].base_url if local_up else "http://127.0.0.1:9/v1",
+        "local_llm_model": "qwen-local", "local_llm_api_key": "k", "openai_api_key": "sk-test",
+        "openai_base_url": servers["cloud"].base_url, "llm_timeout_s": 5, "llm_max_retries": 0})
+    return build_chat_service(platform, InMemorySaver(), router=router_config(settings))
 
 
 def _cloud_never_saw_secrets(servers: dict[str, FakeLlmServer]) -> None:

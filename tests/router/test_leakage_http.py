@@ -73,6 +73,8 @@ def routed(
         timeout_s=5,
         max_retries=0,
         breaker_failures=100,
+        openai_model="gpt-4o-mini",
+        anthropic_model="claude-haiku-4-5",
     )
     records: list[RoutingRecord] = []
     registry = ModelRegistry.from_config(config, offline_model=FakeChatModel(reply="respuesta offline"))

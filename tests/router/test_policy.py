@@ -101,7 +101,12 @@ def test_policy_file_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     custom.write_text(text, encoding="utf-8")
     assert Policy.load(custom).version.startswith("custom-")
     monkeypatch.setenv("MESTOCKER_ROUTER_POLICY", str(custom))
-    assert Policy.load().version.startswith("custom-")
+    # The environment is read once, by the settings; the composition root hands the path over.
+    assert not Policy.load().version.startswith("custom-")
+    from infra.bootstrap import routing_policy
+    from infra.settings import Settings
+
+    assert routing_policy(Settings(_env_file=None, data_dir=tmp_path)).version.startswith("custom-")  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize("level", ["sensitive", "confidential"])
