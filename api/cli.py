@@ -150,11 +150,15 @@ def _since(value: str) -> datetime:
     if match:
         unit = {"m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
         return datetime.now(UTC) - timedelta(**{unit: int(match.group(1))})
+    from router.log import checked_moment
+
     try:
         parsed = datetime.fromisoformat(value)
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=BOGOTA)
+        checked_moment(parsed)
     except ValueError:
         raise argparse.ArgumentTypeError(f"fecha inválida: {value!r} (usa 2026-11-27T10:00 o 12h / 7d)") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=BOGOTA)
+    return parsed
 
 
 def cmd_routing_log(args: argparse.Namespace) -> int:

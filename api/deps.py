@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
 
 from agents.chat import ChatService
 from api.security import decode_access_token
@@ -35,6 +36,12 @@ def get_bus(platform: PlatformDep) -> MessageBus:
 def get_read_uow(platform: PlatformDep) -> Iterator[UnitOfWork]:
     with platform.read_uow() as uow:
         yield uow
+
+
+def get_read_session(platform: PlatformDep) -> Iterator[Session]:
+    """A read-only session for views outside commerce (the router's log)."""
+    with platform.read_session_factory() as session:
+        yield session
 
 
 def principal_from_token(request: Request, token: str | None) -> Principal:
@@ -73,6 +80,7 @@ def staff_only(refusal: str) -> Callable[[Principal], Principal]:
 
 BusDep = Annotated[MessageBus, Depends(get_bus)]
 ReadUowDep = Annotated[UnitOfWork, Depends(get_read_uow)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 ChatDep = Annotated[ChatService, Depends(get_chat)]
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 # Each refusal names what was refused: reading the routing log is not operating the warehouse.

@@ -12,9 +12,10 @@ from typing import Any
 from commerce import support
 from commerce.fulfillment import commands as fc
 from commerce.fulfillment import handlers as fh
+from commerce.identity import channels, erasure
 from commerce.marketplace import commands as mc
 from commerce.marketplace import handlers as mh
-from commerce.shared import events
+from commerce.shared import events, idempotency
 from commerce.shared.commands import Command
 
 COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
@@ -37,6 +38,14 @@ COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
     mc.UpdatePrice: mh.update_price,
     mc.RegisterSeller: mh.register_seller,
     support.OpenSupportTicket: support.open_support_ticket,
+    erasure.EraseSubjectData: erasure.erase_subject_data,
+    channels.RecordChannelUse: channels.register_channel_use,
+    channels.IdentifyWhatsAppSender: channels.identify_whatsapp_sender,
+    channels.ClaimInboundMessage: channels.claim_inbound_message,
+    idempotency.ClaimIdempotencyKey: idempotency.claim_idempotency_key,
+    idempotency.CompleteIdempotentRequest: idempotency.complete_idempotent_request,
+    idempotency.ReleaseIdempotencyKey: idempotency.release_idempotency_key,
+    idempotency.PurgeIdempotencyKeys: idempotency.purge_idempotency_keys,
 }
 
 # In-transaction reactions: they run inside the command's transaction, so a failure undoes it all.

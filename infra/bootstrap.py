@@ -38,7 +38,7 @@ from infra.bus.relay import OutboxRelay
 from infra.channels.delivery import WebPush, run_delivery_loop
 from infra.channels.web_push import WebPushHub, build_web_push_hub
 from infra.channels.whatsapp_client import build_whatsapp_client
-from infra.checkpoints import open_checkpointer
+from infra.checkpoints import forget_conversations, open_checkpointer
 from infra.db import make_engine, make_session_factory
 from infra.payments.sandbox import SandboxGateway
 from infra.settings import BusKind, Settings, get_settings, signing_secret
@@ -139,7 +139,12 @@ def bootstrap(
     publisher = publisher or build_publisher(settings)
     routing_log = RoutingLogWriter(session_factory, salt=privacy_salt(settings))
     signal = threading.Event()
-    dependencies: dict[str, Any] = {"gateway": gateway}
+    dependencies: dict[str, Any] = {
+        "gateway": gateway,
+        # The erasure command's ports: the router's log and the chat's conversation store.
+        "forget_routing_logs": routing_log.forget_user,
+        "forget_conversations": partial(forget_conversations, settings),
+    }
     bus = MessageBus(
         uow_factory=partial(UnitOfWork, session_factory),
         command_handlers={cmd: inject(h, dependencies) for cmd, h in COMMAND_HANDLERS.items()},

@@ -10,6 +10,7 @@ from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
+from agents.threads import forget_owner
 from infra.settings import Settings
 
 
@@ -40,3 +41,14 @@ def open_checkpointer(settings: Settings) -> tuple[BaseCheckpointSaver[Any], Cal
     pg_saver = PostgresSaver(pool)  # type: ignore[arg-type]
     pg_saver.setup()
     return pg_saver, pool.close
+
+
+def forget_conversations(settings: Settings, user_id: int) -> int:
+    """Delete a user's conversations from the persistent store (an erasure request); return how many.
+
+    It opens the store for the erasure alone: the process that erases need not be chatting."""
+    saver, close = open_checkpointer(settings)
+    try:
+        return forget_owner(saver, user_id)
+    finally:
+        close()

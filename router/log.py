@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Float, Integer, String, select, update
@@ -107,6 +107,17 @@ def record_rows(
     ]
     session.add_all(rows)
     return rows
+
+
+def checked_moment(value: datetime | None) -> datetime | None:
+    """`value` if it is a moment the log can be searched by: its UTC time must exist (years 1–9999)."""
+    if value is None:
+        return None
+    try:
+        (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        raise ValueError("la fecha está fuera del rango admitido (años 1 a 9999 en UTC)") from None
+    return value
 
 
 def query(

@@ -1,7 +1,7 @@
 """WhatsApp Cloud API webhook: verification handshake, signed inbound messages, replies via the Graph API.
 
 Meta retries a webhook until it gets a 200, so a valid signed payload is acknowledged at once:
-new message ids are claimed in `processed_messages` (a redelivery finds them taken and does
+new message ids are claimed (`ClaimInboundMessage`: a redelivery finds them taken and does
 nothing) and the chat turns run after the response, as background tasks.
 """
 
@@ -18,14 +18,12 @@ from fastapi import APIRouter, BackgroundTasks, Header, HTTPException, Query, Re
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy.exc import IntegrityError
 
 from agents.turns import Chat
 from api.deps import PlatformDep
-from commerce.identity.channels import WHATSAPP, find_user_by_phone, record_channel_use
+from commerce.identity.channels import WHATSAPP, ClaimInboundMessage, IdentifyWhatsAppSender
 from commerce.identity.principal import Principal
 from commerce.shared.clock import utcnow
-from commerce.shared.outbox import ProcessedMessage
 from infra.bootstrap import Platform
 from infra.channels.whatsapp_client import WhatsAppClient, WhatsAppConfig, WhatsAppSendError
 
@@ -281,17 +279,13 @@ def _sent_at(timestamp: str | None) -> datetime:
 
 
 def claim_new_messages(platform: Platform, messages: list[InboundMessage]) -> list[InboundMessage]:
-    """Insert a processed-message row per message id; return the messages seen for the first time."""
+    """Claim each message id; return the messages seen for the first time."""
     fresh = []
     for message in messages:
-        with platform.uow() as uow:
-            uow.session.add(ProcessedMessage(consumer=INBOUND_CONSUMER, event_id=message.dedup_key))
-            try:
-                uow.commit()
-            except IntegrityError:
-                log.info("whatsapp: message %s already processed", message.log_ref)
-                continue
-        fresh.append(message)
+        if platform.bus.handle(ClaimInboundMessage(consumer=INBOUND_CONSUMER, message_id=message.dedup_key)):
+            fresh.append(message)
+        else:
+            log.info("whatsapp: message %s already processed", message.log_ref)
     return fresh
 
 
@@ -326,13 +320,8 @@ def answer(message: InboundMessage, *, platform: Platform, chat: Chat | None) ->
 
 def _identify(message: InboundMessage, platform: Platform) -> Principal | None:
     """The sender's principal (recording the inbound message on their WhatsApp channel), or None."""
-    with platform.uow() as uow:
-        user = find_user_by_phone(uow.session, message.wa_id)
-        if user is None:
-            return None
-        record_channel_use(uow.session, user.id, WHATSAPP, message.sent_at, address=message.wa_id)
-        principal = user.principal()
-        uow.commit()
+    principal: Principal | None = platform.bus.handle(IdentifyWhatsAppSender(wa_id=message.wa_id,
+                                                                             sent_at=message.sent_at))
     return principal
 
 

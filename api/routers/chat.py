@@ -14,9 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents.chat import MAX_MESSAGE_CHARS
 from agents.turns import ChatEvent, TurnResult
 from api.deps import ChatDep, CurrentPrincipal, PlatformDep
-from commerce.identity.channels import record_channel_use
+from commerce.identity.channels import WEB, RecordChannelUse
 from commerce.identity.principal import Principal
-from commerce.shared.clock import utcnow
 from infra.bootstrap import Platform
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
@@ -56,9 +55,7 @@ def get_thread(thread_id: ThreadId, chat: ChatDep, principal: CurrentPrincipal) 
 
 def _used_web(platform: Platform, principal: Principal) -> None:
     """The web chat becomes the channel proactive notifications use for this user."""
-    with platform.session_factory() as session:
-        record_channel_use(session, principal.user_id, "web", utcnow())
-        session.commit()
+    platform.bus.handle(RecordChannelUse(user_id=principal.user_id, channel=WEB))
 
 
 def _sse(events: Iterator[ChatEvent]) -> Iterator[str]:

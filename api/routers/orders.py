@@ -76,18 +76,17 @@ def place_order(
         return JSONResponse(payload, status_code=status)
     scope = f"POST /v1/orders:{principal.user_id}"
     fingerprint = idempotency.request_fingerprint(body.model_dump(mode="json"))
-    with platform.session_factory() as session:
-        replay = idempotency.claim(session, scope=scope, key=idempotency_key, request_hash=fingerprint)
+    replay = platform.bus.handle(idempotency.ClaimIdempotencyKey(scope=scope, key=idempotency_key,
+                                                                 request_hash=fingerprint))
     if replay is not None:
         return JSONResponse(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
     try:
         status, payload = _place(platform, principal, body)
     except BaseException:
-        with platform.session_factory() as session:
-            idempotency.release(session, scope=scope, key=idempotency_key)
+        platform.bus.handle(idempotency.ReleaseIdempotencyKey(scope=scope, key=idempotency_key))
         raise
-    with platform.session_factory() as session:
-        idempotency.complete(session, scope=scope, key=idempotency_key, status_code=status, body=payload)
+    platform.bus.handle(idempotency.CompleteIdempotentRequest(scope=scope, key=idempotency_key, status_code=status,
+                                                              body=payload))
     return JSONResponse(payload, status_code=status)
 
 

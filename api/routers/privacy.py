@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from agents.chat import ChatService
-from api.deps import ChatDep, CurrentPrincipal, PlatformDep, RoutingLogReader
-from commerce.shared.errors import NotAuthorized
-from commerce.support import SupportTicket
-from infra.bootstrap import Platform
-from router.log import LlmRoutingLog, query
+from api.deps import BusDep, CurrentPrincipal, ReadSessionDep, RoutingLogReader
+from commerce.identity.erasure import EraseSubjectData, ErasureResult
+from router.log import LlmRoutingLog, checked_moment, query
 
 router = APIRouter(tags=["privacidad"])
+# A moment whose UTC time does not exist (0001-01-01T00:00+14:00) is the caller's error: 422.
+Since = Annotated[datetime | None, AfterValidator(checked_moment),
+                  Query(description="Solo decisiones desde este momento (ISO 8601)")]
 
 
 class RoutingLogRead(BaseModel):
@@ -55,40 +54,19 @@ class ErasureRequest(BaseModel):
                                 description="Solo administradores: el titular a borrar (si no, tú)")
 
 
-class ErasureResult(BaseModel):
-    routing_logs_anonymised: int
-    support_tickets_deleted: int
-    conversations_deleted: int
-
-
 @router.get("/v1/routing-logs", response_model=list[RoutingLogRead],
             summary="Privacy-router decisions, newest first (admins only; no raw personal data)")
-def list_routing_logs(platform: PlatformDep, _reader: RoutingLogReader, since: datetime | None = None,
+def list_routing_logs(session: ReadSessionDep, _reader: RoutingLogReader, since: Since = None,
                       limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[RoutingLogRead]:
-    with platform.read_session_factory() as session:
-        return [RoutingLogRead.model_validate(row) for row in query(session, since=since, limit=limit)]
-
-
-def erase_subject(platform: Platform, chat: ChatService, user_id: int) -> ErasureResult:
-    """Delete the subject's conversations and support tickets and anonymise their routing-log rows."""
-    with platform.session_factory() as session:
-        logs = platform.routing_log.forget_user(session, user_id)
-        tickets = session.execute(delete(SupportTicket).where(SupportTicket.user_id == user_id))
-        session.commit()
-    return ErasureResult(routing_logs_anonymised=logs, support_tickets_deleted=int(getattr(tickets, "rowcount", 0)),
-                         conversations_deleted=chat.forget_user(user_id))
+    return [RoutingLogRead.model_validate(row) for row in query(session, since=since, limit=limit)]
 
 
 @router.post("/v1/privacy/erasure", response_model=ErasureResult,
              summary="Erase the caller's conversations, tickets and log links (an admin may name a user)")
-def request_erasure(body: ErasureRequest, platform: PlatformDep, principal: CurrentPrincipal,
-                    chat: ChatDep) -> dict[str, Any]:
-    target = principal.user_id
-    if body.user_id is not None and body.user_id != principal.user_id:
-        if not principal.is_staff:
-            raise NotAuthorized("Solo un administrador puede ver el registro de enrutamiento.")
-        target = body.user_id
-    return erase_subject(platform, chat, target).model_dump()
+def request_erasure(body: ErasureRequest, bus: BusDep, principal: CurrentPrincipal) -> ErasureResult:
+    result: ErasureResult = bus.handle(EraseSubjectData(user_id=body.user_id or principal.user_id,
+                                                        actor=principal))
+    return result
 
 
-__all__ = ["LlmRoutingLog", "erase_subject", "router"]
+__all__ = ["ErasureResult", "LlmRoutingLog", "RoutingLogRead", "router"]

@@ -3,19 +3,27 @@
 Proactive notifications go to the channel the user last used. WhatsApp only allows free text
 within 24 hours of the user's last inbound message (the "customer service window"); outside it
 only pre-approved template messages may be sent.
+
+The channels change this state through commands (`RecordChannelUse`, `IdentifyWhatsAppSender`,
+`ClaimInboundMessage`), so every write runs in the message bus's unit of work.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from pydantic import Field
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from commerce.identity.models import User
+from commerce.identity.principal import Principal
 from commerce.shared.clock import as_utc, utcnow
+from commerce.shared.commands import Command
 from commerce.shared.orm import Base
+from commerce.shared.outbox import ProcessedMessage
+from commerce.shared.unit_of_work import UnitOfWork
 
 WHATSAPP = "whatsapp"
 WEB = "web"
@@ -128,3 +136,52 @@ def whatsapp_window_open(state: ChannelSession | None, now: datetime | None = No
     if state is None or state.channel != WHATSAPP or state.last_inbound_at is None:
         return False
     return as_utc(now or utcnow()) - as_utc(state.last_inbound_at) < WHATSAPP_SERVICE_WINDOW
+
+
+# ----- commands the channels send -------------------------------------------------------------
+
+
+class RecordChannelUse(Command):
+    """A signed-in user wrote to us on `channel` (the web chat): notifications follow them there."""
+
+    user_id: int
+    channel: str
+    at: datetime | None = None
+
+
+class IdentifyWhatsAppSender(Command):
+    """Who wrote from `wa_id`; their WhatsApp channel records the message (opening the service window)."""
+
+    wa_id: str
+    sent_at: datetime
+
+
+class ClaimInboundMessage(Command):
+    """Claim an inbound message id for `consumer`, so a redelivered webhook does nothing."""
+
+    consumer: str = Field(max_length=64)
+    message_id: str = Field(max_length=64)
+
+
+def register_channel_use(cmd: RecordChannelUse, uow: UnitOfWork) -> None:
+    """Record the user's message on the channel."""
+    record_channel_use(uow.session, cmd.user_id, cmd.channel, cmd.at)
+
+
+def identify_whatsapp_sender(cmd: IdentifyWhatsAppSender, uow: UnitOfWork) -> Principal | None:
+    """The sender's principal (their inbound message recorded), or None for an unknown number."""
+    user = find_user_by_phone(uow.session, cmd.wa_id)
+    if user is None:
+        return None
+    record_channel_use(uow.session, user.id, WHATSAPP, cmd.sent_at, address=cmd.wa_id)
+    return user.principal()
+
+
+def claim_inbound_message(cmd: ClaimInboundMessage, uow: UnitOfWork) -> bool:
+    """True the first time a message id is claimed; False for a redelivery."""
+    try:
+        with uow.session.begin_nested():
+            uow.session.add(ProcessedMessage(consumer=cmd.consumer, event_id=cmd.message_id))
+    except IntegrityError:
+        return False
+    return True

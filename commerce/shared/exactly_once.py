@@ -1,7 +1,7 @@
 """Run a piece of work at most once per idempotency key, outside HTTP (confirmed agent tool calls).
 
-The same protocol as the HTTP `Idempotency-Key` (commerce.shared.idempotency): claim the key in its
-own transaction, do the work, store its JSON result; a retry with the same key and request gets the
+The same protocol as the HTTP `Idempotency-Key` (commerce.shared.idempotency): claim the key with its
+own command, do the work, store its JSON result with another; a retry with the same key and request gets the
 stored result back instead of doing the work again.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 from commerce.shared import idempotency
 from commerce.shared.messagebus import MessageBus
 
-MAX_KEY_LENGTH = 200
+MAX_KEY_LENGTH = idempotency.MAX_KEY_LENGTH
 
 
 def _fit(key: str) -> str:
@@ -45,17 +45,14 @@ def run_once(
     was used for a different request. If `work` raises, the claim is released so a retry may run."""
     key = _fit(key)
     fingerprint = idempotency.request_fingerprint(request)
-    with bus.uow_factory() as uow:
-        replay = idempotency.claim(uow.session, scope=scope, key=key, request_hash=fingerprint)
+    replay = bus.handle(idempotency.ClaimIdempotencyKey(scope=scope, key=key, request_hash=fingerprint))
     if replay is not None:
         body: dict[str, Any] = replay.body
         return body, True
     try:
         result = work()
     except BaseException:
-        with bus.uow_factory() as uow:
-            idempotency.release(uow.session, scope=scope, key=key)
+        bus.handle(idempotency.ReleaseIdempotencyKey(scope=scope, key=key))
         raise
-    with bus.uow_factory() as uow:
-        idempotency.complete(uow.session, scope=scope, key=key, status_code=200, body=result)
+    bus.handle(idempotency.CompleteIdempotentRequest(scope=scope, key=key, status_code=200, body=result))
     return result, False

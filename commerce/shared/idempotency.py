@@ -1,8 +1,10 @@
 """Idempotency keys for retried writes (HTTP `Idempotency-Key`, confirmed agent tool calls).
 
-A key is claimed in its own short transaction before the work runs, so that a concurrent request
-with the same key sees the claim (409) instead of doing the work twice. When the work ends its
-response is stored; a retry with the same key and the same request gets that stored response.
+A key is claimed by its own short command (`ClaimIdempotencyKey`, one transaction) before the work
+runs, so that a concurrent request with the same key sees the claim (409) instead of doing the
+work twice. When the work ends its response is stored (`CompleteIdempotentRequest`); a retry with
+the same key and the same request gets that stored response. Finished rows are purged after a
+retention (`PurgeIdempotencyKeys`, run by the worker).
 """
 
 from __future__ import annotations
@@ -11,15 +13,25 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
+from pydantic import Field
 from sqlalchemy import JSON, Integer, String, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from commerce.shared.clock import utcnow
+from commerce.shared.commands import Command
 from commerce.shared.errors import Conflict, InvalidInput
 from commerce.shared.orm import Base
+from commerce.shared.unit_of_work import UnitOfWork
+
+
+class ClaimState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+
 
 # A claim older than this is considered abandoned (its process died) and may be taken over.
 STALE_AFTER = timedelta(minutes=2)
@@ -31,7 +43,7 @@ class IdempotencyRecord(Base):
     scope: Mapped[str] = mapped_column(String(120), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(10))  # "pending" or "done"
+    state: Mapped[str] = mapped_column(String(10))  # ClaimState
     status_code: Mapped[int | None] = mapped_column(Integer, default=None)
     response: Mapped[Any] = mapped_column(JSON, nullable=True, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -48,66 +60,112 @@ def request_fingerprint(payload: Any) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def claim(
-    session: Session, *, scope: str, key: str, request_hash: str, _retry: bool = True
-) -> StoredResponse | None:
-    """Claim `key` for this request. Returns the stored response of a finished earlier request,
-    None when the caller should do the work, or raises Conflict/InvalidInput."""
-    if not key or len(key) > 200:
+MAX_KEY_LENGTH = 200
+
+
+class ClaimIdempotencyKey(Command):
+    """Claim `key` in `scope` for a request with fingerprint `request_hash` before doing its work."""
+
+    scope: str
+    key: str
+    request_hash: str
+
+
+class CompleteIdempotentRequest(Command):
+    """Store the final response of a claimed key, for retries to replay."""
+
+    scope: str
+    key: str
+    status_code: int
+    body: Any
+
+
+class ReleaseIdempotencyKey(Command):
+    """Forget a claim whose work failed unexpectedly, so that a retry can run it again."""
+
+    scope: str
+    key: str
+
+
+class PurgeIdempotencyKeys(Command):
+    """Delete finished keys claimed longer than `retention` ago (their retries are long over)."""
+
+    retention: timedelta = Field(gt=timedelta(0))
+
+
+def claim_idempotency_key(cmd: ClaimIdempotencyKey, uow: UnitOfWork) -> StoredResponse | None:
+    """The stored response of a finished earlier request, or None when the caller should do the work.
+
+    Raises Conflict while another request holds the key and InvalidInput when the key was used
+    for a different request."""
+    if not cmd.key or len(cmd.key) > MAX_KEY_LENGTH:
         raise InvalidInput("El encabezado Idempotency-Key debe tener entre 1 y 200 caracteres.")
-    session.add(IdempotencyRecord(scope=scope, key=key, request_hash=request_hash, state="pending"))
-    try:
-        session.commit()
-        return None
-    except IntegrityError:
-        session.rollback()
-    record = session.get(IdempotencyRecord, (scope, key))
-    if record is None:
-        if not _retry:
-            raise Conflict("No se pudo registrar la Idempotency-Key; intenta de nuevo.")
-        # Released by a failed request between our insert and our read: try once more.
-        return claim(session, scope=scope, key=key, request_hash=request_hash, _retry=False)
-    if record.request_hash != request_hash:
-        raise InvalidInput("Esta Idempotency-Key ya se usó con otra solicitud distinta.")
-    if record.state == "done" and record.status_code is not None:
-        return StoredResponse(record.status_code, record.response)
-    if utcnow() - record.created_at > STALE_AFTER and _take_over(session, scope, key, record.created_at):
-        return None
-    raise Conflict("Ya hay una solicitud en curso con esta Idempotency-Key; intenta de nuevo en unos segundos.")
+    session = uow.session
+    # Two tries: a failed request may release the key between our insert and our read.
+    for _attempt in range(2):
+        try:
+            with session.begin_nested():
+                session.add(IdempotencyRecord(scope=cmd.scope, key=cmd.key, request_hash=cmd.request_hash,
+                                              state=ClaimState.PENDING))
+            return None
+        except IntegrityError:
+            pass
+        record = session.get(IdempotencyRecord, (cmd.scope, cmd.key), populate_existing=True)
+        if record is None:
+            continue
+        if record.request_hash != cmd.request_hash:
+            raise InvalidInput("Esta Idempotency-Key ya se usó con otra solicitud distinta.")
+        if record.state == ClaimState.DONE and record.status_code is not None:
+            return StoredResponse(record.status_code, record.response)
+        if utcnow() - record.created_at > STALE_AFTER and _take_over(session, record):
+            return None
+        raise Conflict("Ya hay una solicitud en curso con esta Idempotency-Key; intenta de nuevo en unos segundos.")
+    raise Conflict("No se pudo registrar la Idempotency-Key; intenta de nuevo.")
 
 
-def _take_over(session: Session, scope: str, key: str, seen_created_at: datetime) -> bool:
+def _take_over(session: Session, record: IdempotencyRecord) -> bool:
+    """Take an abandoned claim (its process died) unless someone else just did."""
     result = session.execute(
         update(IdempotencyRecord)
-        .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key,
-               IdempotencyRecord.created_at == seen_created_at, IdempotencyRecord.state == "pending")
+        .where(IdempotencyRecord.scope == record.scope, IdempotencyRecord.key == record.key,
+               IdempotencyRecord.created_at == record.created_at, IdempotencyRecord.state == ClaimState.PENDING)
         .values(created_at=utcnow())
+        .execution_options(synchronize_session=False)
     )
-    session.commit()
     return bool(getattr(result, "rowcount", 0))
 
 
-def complete(session: Session, *, scope: str, key: str, status_code: int, body: Any) -> None:
+def complete_idempotent_request(cmd: CompleteIdempotentRequest, uow: UnitOfWork) -> None:
     """Store the final response of a claimed key."""
-    session.execute(
+    uow.session.execute(
         update(IdempotencyRecord)
-        .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
-        .values(state="done", status_code=status_code, response=body)
+        .where(IdempotencyRecord.scope == cmd.scope, IdempotencyRecord.key == cmd.key)
+        .values(state=ClaimState.DONE, status_code=cmd.status_code, response=cmd.body)
+        .execution_options(synchronize_session=False)
     )
-    session.commit()
 
 
-def release(session: Session, *, scope: str, key: str) -> None:
-    """Forget a claim whose work failed unexpectedly, so a retry can run it again."""
-    session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key, IdempotencyRecord.state == "pending"
-        )
+def release_idempotency_key(cmd: ReleaseIdempotencyKey, uow: UnitOfWork) -> None:
+    """Delete a pending claim (a finished one stays: its response is what retries replay)."""
+    uow.session.execute(
+        delete(IdempotencyRecord)
+        .where(IdempotencyRecord.scope == cmd.scope, IdempotencyRecord.key == cmd.key,
+               IdempotencyRecord.state == ClaimState.PENDING)
+        .execution_options(synchronize_session=False)
     )
-    session.commit()
+
+
+def purge_idempotency_keys(cmd: PurgeIdempotencyKeys, uow: UnitOfWork) -> int:
+    """Delete finished keys claimed before now − retention; return how many."""
+    result = uow.session.execute(
+        delete(IdempotencyRecord)
+        .where(IdempotencyRecord.state == ClaimState.DONE, IdempotencyRecord.created_at < utcnow() - cmd.retention)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def stored(session: Session, *, scope: str, key: str) -> IdempotencyRecord | None:
-    """The record of a key, if any (for tests and diagnostics)."""
+    """The record of a key, if any (replays of confirmed tool calls, tests)."""
     return session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.scope == scope,
                                                           IdempotencyRecord.key == key))

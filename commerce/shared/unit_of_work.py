@@ -1,4 +1,13 @@
-"""The unit of work owns the transaction: domain changes and their outbox rows commit together."""
+"""The unit of work owns the transaction: domain changes and their outbox rows commit together.
+
+Every state change of the domain runs in one. The message bus opens it for a command and commits
+it once the command's handler and the in-transaction event handlers have run (each event's
+outbox row staged in the same transaction); an idempotent broker consumer (infra.bus.consumers)
+commits its effects together with its processed-message mark. Nothing else commits a unit of
+work: routes, channels, tools and agents send commands. Infrastructure bookkeeping that is not
+domain state (the relay marking outbox rows published, notification delivery attempts, the
+privacy router's own log) uses sessions of its own, as docs/architecture.md lists.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +27,7 @@ SessionFactory = Callable[[], Session]
 
 
 class UnitOfWork:
-    """One database transaction. Handlers use `session`; only the message bus calls `commit`."""
+    """One database transaction. Handlers use `session`; the message bus (or a consumer) calls `commit`."""
 
     session: Session
 
