@@ -1,4 +1,4 @@
-"""The background worker: outbox relay, broker consumers and the reservation sweeper."""
+"""The background worker: outbox relay, broker consumers, the reservation sweeper and the idempotency purge."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING
 
 from commerce.fulfillment.commands import ReleaseExpiredReservations
+from commerce.shared.idempotency import PurgeIdempotencyKeys
 
 if TYPE_CHECKING:  # the composition root builds the platform and starts this loop
     from infra.bootstrap import Platform
@@ -16,10 +17,11 @@ log = logging.getLogger(__name__)
 
 
 def run_worker(platform: Platform, stop: threading.Event) -> None:
-    """Loop until `stop` is set: relay the outbox, consume the broker, sweep expired reservations."""
+    """Loop until `stop` is set: relay the outbox, consume the broker, sweep expired reservations,
+    purge idempotency keys past their retention."""
     settings = platform.settings
     subscriber = platform.subscriber()
-    next_sweep = 0.0
+    next_sweep = next_purge = 0.0
     try:
         while not stop.is_set():
             platform.relay.drain()
@@ -32,6 +34,9 @@ def run_worker(platform: Platform, stop: threading.Event) -> None:
             if time.monotonic() >= next_sweep:
                 _sweep(platform)
                 next_sweep = time.monotonic() + settings.sweeper_interval_seconds
+            if time.monotonic() >= next_purge:
+                _purge(platform)
+                next_purge = time.monotonic() + settings.idempotency_purge_interval_seconds
             # Wake up early when a command committed new events.
             platform.outbox_signal.wait(settings.relay_interval_seconds)
             platform.outbox_signal.clear()
@@ -48,3 +53,11 @@ def _sweep(platform: Platform) -> None:
     except Exception:
         log.exception("reservation sweeper failed; will retry")
 
+
+def _purge(platform: Platform) -> None:
+    try:
+        purged = platform.bus.handle(PurgeIdempotencyKeys(retention=platform.settings.idempotency_retention))
+        if purged:
+            log.info("purged %d idempotency keys past their retention", purged)
+    except Exception:
+        log.exception("idempotency purge failed; will retry")

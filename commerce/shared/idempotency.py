@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import JSON, Integer, String, delete, select, update
+from sqlalchemy import JSON, Integer, String, and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -88,7 +88,8 @@ class ReleaseIdempotencyKey(Command):
 
 
 class PurgeIdempotencyKeys(Command):
-    """Delete finished keys claimed longer than `retention` ago (their retries are long over)."""
+    """Delete keys claimed longer than `retention` ago: finished ones (their retries are long over)
+    and claims abandoned by a process that died (older than both the retention and STALE_AFTER)."""
 
     retention: timedelta = Field(gt=timedelta(0))
 
@@ -156,10 +157,13 @@ def release_idempotency_key(cmd: ReleaseIdempotencyKey, uow: UnitOfWork) -> None
 
 
 def purge_idempotency_keys(cmd: PurgeIdempotencyKeys, uow: UnitOfWork) -> int:
-    """Delete finished keys claimed before now − retention; return how many."""
+    """Delete finished keys and abandoned claims older than the retention; return how many."""
+    cutoff = utcnow() - cmd.retention
+    abandoned = utcnow() - max(cmd.retention, STALE_AFTER)
     result = uow.session.execute(
         delete(IdempotencyRecord)
-        .where(IdempotencyRecord.state == ClaimState.DONE, IdempotencyRecord.created_at < utcnow() - cmd.retention)
+        .where(or_(and_(IdempotencyRecord.state == ClaimState.DONE, IdempotencyRecord.created_at < cutoff),
+                   and_(IdempotencyRecord.state == ClaimState.PENDING, IdempotencyRecord.created_at < abandoned)))
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)

@@ -107,3 +107,14 @@ def test_chat_one_shot_continues_its_thread_and_is_logged(seeded_dir: Path) -> N
     rows = [json.loads(line) for line in log.stdout.splitlines() if line.startswith("{")]
     assert len(rows) >= 2 and {row["channel"] for row in rows} == {"cli"}
     assert all(row["model"] == "offline" for row in rows)
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "ayer"])
+def test_routing_log_since_refuses_what_is_not_a_moment(moment: str) -> None:
+    import argparse
+
+    from api.cli import _since
+
+    with pytest.raises(argparse.ArgumentTypeError, match="fecha inválida"):
+        _since(moment)
+    assert _since("2026-11-27T10:00").utcoffset() is not None

@@ -61,3 +61,22 @@ def test_env_prefix_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     settings = build()
     assert settings.port == 8123
     assert settings.data_dir == tmp_path
+
+
+def test_idempotency_keys_are_kept_a_day_unless_configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    assert build(data_dir=tmp_path).idempotency_retention == timedelta(hours=24)
+    monkeypatch.setenv("MESTOCKER_IDEMPOTENCY_RETENTION_HOURS", "6")
+    assert build(data_dir=tmp_path).idempotency_retention == timedelta(hours=6)
+    with pytest.raises(ValidationError):
+        build(data_dir=tmp_path, idempotency_retention_hours=0)
+
+
+def test_the_jwt_secret_is_generated_once_per_data_dir(tmp_path: Path) -> None:
+    from infra.settings import signing_secret
+
+    first = signing_secret(build(data_dir=tmp_path))
+    assert len(first) >= 32 and signing_secret(build(data_dir=tmp_path)) == first
+    assert (tmp_path / "jwt-secret").stat().st_mode & 0o077 == 0
+    assert signing_secret(build(data_dir=tmp_path, jwt_secret=SECRET)) == SECRET
