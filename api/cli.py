@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from commerce.shared.clock import BOGOTA
-from infra import migrate
 from infra.settings import Settings, SettingsError
 
 
@@ -30,28 +29,27 @@ def _say(message: str) -> None:
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:
-    from infra.db import make_engine
+    from infra.bootstrap import migrate_database
 
     settings = _settings()
     _say("Aplicando migraciones…")
-    migrate.upgrade(make_engine(settings.database_url))
+    migrate_database(settings)
     _say("Esquema al día.")
     return 0
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    from infra.bootstrap import bootstrap
+    from infra.bootstrap import bootstrap, migrate_database
     from infra.seed.world import SeedRefused, is_seeded, seed_demo_world
 
     settings = _settings()
     _say(f"Base de datos: {settings.database_url.split('@')[-1]}")
     _say("Aplicando migraciones…")
+    if args.reset:
+        _say("--reset: borrando todos los datos…")
+        migrate_database(settings, reset=True)
     platform = bootstrap(settings)
     try:
-        if args.reset:
-            _say("--reset: borrando todos los datos…")
-            migrate.downgrade(platform.engine)
-            migrate.upgrade(platform.engine)
         with platform.session_factory() as session:
             if is_seeded(session):
                 if args.if_empty:

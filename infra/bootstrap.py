@@ -37,7 +37,7 @@ from infra.bus.consumers import ConsumerGroup, IdempotentConsumer
 from infra.bus.relay import OutboxRelay
 from infra.channels.delivery import WebPush, run_delivery_loop
 from infra.channels.web_push import WebPushHub, build_web_push_hub
-from infra.channels.whatsapp_client import build_whatsapp_client
+from infra.channels.whatsapp_client import WhatsAppClient, WhatsAppConfig, build_whatsapp_client
 from infra.checkpoints import forget_conversations, open_checkpointer
 from infra.db import make_engine, make_session_factory
 from infra.payments.sandbox import SandboxGateway
@@ -118,6 +118,23 @@ def build_publisher(settings: Settings) -> Publisher:
 def privacy_salt(settings: Settings) -> str:
     """The salt that makes principal hashes in llm_routing_logs unlinkable outside this deployment."""
     return hashlib.sha256(f"routing-log:{signing_secret(settings)}".encode()).hexdigest()
+
+
+def migrate_database(settings: Settings, *, reset: bool = False) -> None:
+    """Bring the schema up to date (`reset`: drop every table first) without building the platform."""
+    engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
+    try:
+        if reset:  # up first: the downgrade walks back from a known revision
+            migrate.upgrade(engine)
+            migrate.downgrade(engine)
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def whatsapp_reply_client(config: WhatsAppConfig) -> WhatsAppClient | None:
+    """The Graph API client that sends WhatsApp replies; None when sending is not configured."""
+    return WhatsAppClient(config) if config.can_send else None
 
 
 def bootstrap(

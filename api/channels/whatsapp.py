@@ -24,7 +24,7 @@ from api.deps import PlatformDep
 from commerce.identity.channels import WHATSAPP, ClaimInboundMessage, IdentifyWhatsAppSender
 from commerce.identity.principal import Principal
 from commerce.shared.clock import utcnow
-from infra.bootstrap import Platform
+from infra.bootstrap import Platform, whatsapp_reply_client
 from infra.channels.whatsapp_client import WhatsAppClient, WhatsAppConfig, WhatsAppSendError
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ def whatsapp_client(request: Request, config: WhatsAppConfig) -> WhatsAppClient 
     state = request.app.state
     client: WhatsAppClient | None = getattr(state, "whatsapp_client", None)
     if client is None and config.can_send:
-        client = WhatsAppClient(config)
+        client = whatsapp_reply_client(config)
         state.whatsapp_client = client
     return client
 
