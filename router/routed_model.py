@@ -35,12 +35,9 @@ UNAVAILABLE_TEXT = "El asistente no está disponible en este momento. Intenta de
 
 
 def message_text(message: BaseMessage) -> str:
-    """All user-derived text of a message: content blocks plus tool-call arguments."""
-    content = message.content
-    if isinstance(content, str):
-        parts = [content]
-    else:
-        parts = [block if isinstance(block, str) else str(block.get("text", "")) for block in content]
+    """All user-derived text of a message: its text (str or text blocks) plus tool-call arguments."""
+    # BaseMessage.text reads both a str content and a list of content blocks (str or type "text").
+    parts = [str(message.text)]
     for call in getattr(message, "tool_calls", None) or []:
         parts.append(json.dumps(call.get("args", {}), ensure_ascii=False))
     return "\n".join(part for part in parts if part)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from sqlalchemy import select
 
 from commerce.fulfillment import commands, stock
@@ -28,6 +26,7 @@ from commerce.shared import events
 from commerce.shared.clock import utcnow
 from commerce.shared.errors import IllegalTransition, InvalidInput, NotAuthorized, NotFound, OutOfStock
 from commerce.shared.sequences import next_value
+from commerce.shared.text import fold
 from commerce.shared.unit_of_work import UnitOfWork
 
 
@@ -98,11 +97,6 @@ def release_expired_reservations(cmd: commands.ReleaseExpiredReservations, uow: 
     return len(expired)
 
 
-def _normalize(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in folded if not unicodedata.combining(ch))
-
-
 def _candidate_warehouses(uow: UnitOfWork, lines: list[events.LineQty], city: str | None) -> list[str]:
     """Warehouses that can serve every line now; the buyer's city first, then most stock."""
     skus = [line.sku for line in lines]
@@ -112,11 +106,11 @@ def _candidate_warehouses(uow: UnitOfWork, lines: list[events.LineQty], city: st
         by_wh.setdefault(level.warehouse, {})[level.sku] = level.available
     able = [wh for wh, avail in by_wh.items() if all(avail.get(ln.sku, 0) >= ln.quantity for ln in lines)]
     warehouses = {w.code: w for w in uow.session.scalars(select(Warehouse).where(Warehouse.code.in_(able)))}
-    wanted = _normalize(city or "").replace(" d.c.", "").strip()
+    wanted = fold(city or "").replace(" d.c.", "").strip()
 
     def rank(code: str) -> tuple[int, int, str]:
         wh = warehouses[code]
-        near = bool(wanted) and (wanted in _normalize(wh.name) or wanted in _normalize(wh.city))
+        near = bool(wanted) and (wanted in fold(wh.name) or wanted in fold(wh.city))
         return (0 if near else 1, -sum(by_wh[code].values()), code)
 
     return sorted(able, key=rank)
