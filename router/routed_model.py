@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -268,17 +268,3 @@ class RoutedChatModel(BaseChatModel):
             errors=list(attempt.errors),
         )
 
-
-def routed_model_from_env(
-    offline_model: BaseChatModel | None = None,
-    *,
-    policy: Policy | None = None,
-    sink: RecordSink | None = None,
-    environ: dict[str, str] | None = None,
-    clock: Callable[[], float] = time.monotonic,
-) -> RoutedChatModel:
-    """Convenience for the composition root: registry from the environment plus the default policy."""
-    from router.models import RouterConfig
-
-    registry = ModelRegistry.from_config(RouterConfig.from_env(environ), offline_model=offline_model, clock=clock)
-    return RoutedChatModel(registry=registry, policy=policy or load_default_policy(), sink=sink)

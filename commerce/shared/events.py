@@ -212,23 +212,6 @@ class ReorderInitiated(_PurchaseOrderEvent):
     name: ClassVar[str] = "reorder.initiated"
 
 
-class UserRegistered(Event):
-    name: ClassVar[str] = "user.registered"
-    user_id: int
-    role: str
-
-    def key(self) -> str:
-        return str(self.user_id)
-
-
-class UserVerified(Event):
-    name: ClassVar[str] = "user.verified"
-    user_id: int
-
-    def key(self) -> str:
-        return str(self.user_id)
-
-
 class PurchaseCompleted(_OrderEvent):
     name: ClassVar[str] = "purchase.completed"
     buyer_id: str
@@ -241,7 +224,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OrderCreated, StockReserved, StockReleased, PaymentSucceeded, PaymentFailed, OrderPaid,
         OrderCancelled, FulfillmentStarted, OrderShipped, OrderDelivered, StockUpdated,
         MovementRecorded, StockLow, StockLowPredicted, ReorderInitiated, ReorderApproved,
-        PurchaseOrderCreated, UserRegistered, UserVerified, PurchaseCompleted,
+        PurchaseOrderCreated, PurchaseCompleted,
     )
 }
 

@@ -52,10 +52,3 @@ def test_local_needs_both_url_and_model_and_blank_means_unset() -> None:
 def test_repr_hides_keys() -> None:
     config = RouterConfig(openai_api_key="sk-secret-value", anthropic_api_key="sk-ant-secret")
     assert "secret" not in repr(config)
-
-
-def test_routed_model_from_env_builds_the_registry() -> None:
-    from router.routed_model import routed_model_from_env
-
-    model = routed_model_from_env(FakeChatModel(), environ={"OPENAI_API_KEY": "sk-test"})
-    assert [m.name for m in model.registry.models] == ["openai:gpt-4o-mini", "offline"]

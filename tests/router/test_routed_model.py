@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
@@ -177,7 +178,7 @@ def test_records_never_hold_raw_values(policy: Policy, clock: FakeClock) -> None
     s = Setup(policy, clock)
     text = "Soy Ana Gómez, CC 1.020.304.050, cel 3105551234, Calle 80 # 12-34, ana@gmail.com, tengo diabetes"
     s.model.invoke([HumanMessage(text)])
-    dumped = str(s.records[-1].as_dict())
+    dumped = str(dataclasses.asdict(s.records[-1]))
     for raw in ("Ana Gómez", "1.020.304.050", "3105551234", "Calle 80", "ana@gmail.com", "diabetes"):
         assert raw not in dumped
 
