@@ -37,14 +37,16 @@ def _supply_item(uow: UnitOfWork, sku: str) -> SupplyItem:
     return item
 
 
-def _authorize_sku(uow: UnitOfWork, actor: Principal, sku: str, scope: Scope) -> SupplyItem:
+def authorize_sku(uow: UnitOfWork, actor: Principal, sku: str, scope: Scope) -> SupplyItem:
+    """The SKU's supply item, if `actor` holds `scope` and sells it (or is staff); else NotAuthorized."""
     actor.require(scope)
     item = _supply_item(uow, sku)
     actor.require_seller(item.seller_id, f"el producto {sku}")
     return item
 
 
-def _warehouse(uow: UnitOfWork, code: str) -> Warehouse:
+def load_warehouse(uow: UnitOfWork, code: str) -> Warehouse:
+    """The warehouse with `code`, or NotFound."""
     warehouse = uow.session.get(Warehouse, code)
     if warehouse is None:
         raise NotFound(f"No existe la bodega {code}.")
@@ -56,8 +58,8 @@ def _warehouse(uow: UnitOfWork, code: str) -> Warehouse:
 
 def reserve_stock(cmd: commands.ReserveStock, uow: UnitOfWork) -> str:
     """Hold units of a SKU in a warehouse; return the reservation id."""
-    _authorize_sku(uow, cmd.actor, cmd.sku, Scope.INVENTORY_WRITE)
-    _warehouse(uow, cmd.warehouse)
+    authorize_sku(uow, cmd.actor, cmd.sku, Scope.INVENTORY_WRITE)
+    load_warehouse(uow, cmd.warehouse)
     try:
         kind = ReservationKind(cmd.kind)
     except ValueError as exc:
@@ -72,7 +74,7 @@ def release_reservation(cmd: commands.ReleaseReservation, uow: UnitOfWork) -> No
     reservation = uow.session.get(Reservation, cmd.reservation_id, with_for_update=True)
     if reservation is None:
         raise NotFound(f"No existe la reserva {cmd.reservation_id}.")
-    _authorize_sku(uow, cmd.actor, reservation.sku, Scope.INVENTORY_WRITE)
+    authorize_sku(uow, cmd.actor, reservation.sku, Scope.INVENTORY_WRITE)
     stock.release(uow, reservation, reason=cmd.reason)
 
 
@@ -97,7 +99,7 @@ def release_expired_reservations(cmd: commands.ReleaseExpiredReservations, uow: 
     return len(expired)
 
 
-def _candidate_warehouses(uow: UnitOfWork, lines: list[events.LineQty], city: str | None) -> list[str]:
+def candidate_warehouses(uow: UnitOfWork, lines: list[events.LineQty], city: str | None) -> list[str]:
     """Warehouses that can serve every line now; the buyer's city first, then most stock."""
     skus = [line.sku for line in lines]
     levels = uow.session.scalars(select(StockLevel).where(StockLevel.sku.in_(skus))).all()
@@ -120,10 +122,10 @@ def reserve_for_order(event: events.OrderCreated, uow: UnitOfWork) -> None:
     """Flow 1: reserve every line of a new order in one warehouse, or fail the whole order."""
     lines = sorted(event.lines, key=lambda ln: ln.sku)  # a fixed lock order avoids deadlocks
     if event.warehouse:
-        _warehouse(uow, event.warehouse)
+        load_warehouse(uow, event.warehouse)
         warehouse = event.warehouse
     else:
-        candidates = _candidate_warehouses(uow, lines, event.ship_to_city)
+        candidates = candidate_warehouses(uow, lines, event.ship_to_city)
         if not candidates:
             wanted = ", ".join(f"{ln.quantity} × {ln.sku}" for ln in lines)
             raise OutOfStock(f"Ninguna bodega tiene disponible todo el pedido ({wanted}).")
@@ -214,11 +216,11 @@ def deliver_order(cmd: commands.DeliverOrder, uow: UnitOfWork) -> None:
 
 def transfer_stock(cmd: commands.TransferStock, uow: UnitOfWork) -> None:
     """Move available units between warehouses (two ledger rows with one reference)."""
-    _authorize_sku(uow, cmd.actor, cmd.sku, Scope.INVENTORY_WRITE)
+    authorize_sku(uow, cmd.actor, cmd.sku, Scope.INVENTORY_WRITE)
     if cmd.from_warehouse == cmd.to_warehouse:
         raise InvalidInput("La bodega de origen y la de destino deben ser distintas.")
-    _warehouse(uow, cmd.from_warehouse)
-    _warehouse(uow, cmd.to_warehouse)
+    load_warehouse(uow, cmd.from_warehouse)
+    load_warehouse(uow, cmd.to_warehouse)
     if uow.session.get(StockLevel, (cmd.sku, cmd.to_warehouse)) is None:
         uow.session.add(StockLevel(sku=cmd.sku, warehouse=cmd.to_warehouse, on_hand=0, reserved=0))
         uow.session.flush()
@@ -231,7 +233,7 @@ def transfer_stock(cmd: commands.TransferStock, uow: UnitOfWork) -> None:
 
 def adjust_stock(cmd: commands.AdjustStock, uow: UnitOfWork) -> None:
     """Correct on-hand units after a count (never below reserved units)."""
-    _authorize_sku(uow, cmd.actor, cmd.sku, Scope.INVENTORY_WRITE)
+    authorize_sku(uow, cmd.actor, cmd.sku, Scope.INVENTORY_WRITE)
     if cmd.delta == 0:
         raise InvalidInput("El ajuste debe ser distinto de cero.")
     stock.record_movement(uow, kind=MovementKind.ADJUSTMENT, sku=cmd.sku, warehouse=cmd.warehouse,
@@ -248,7 +250,7 @@ def create_purchase_order(cmd: commands.CreatePurchaseOrder, uow: UnitOfWork) ->
     if supplier is None:
         raise NotFound(f"No existe el proveedor {cmd.supplier_id}.")
     cmd.actor.require_seller(supplier.seller_id, f"el proveedor {cmd.supplier_id}")
-    _warehouse(uow, cmd.warehouse)
+    load_warehouse(uow, cmd.warehouse)
     po = PurchaseOrder(
         id=f"PO-{next_value(uow, 'purchase_order'):04d}", supplier_id=supplier.id, seller_id=supplier.seller_id,
         warehouse=cmd.warehouse, source=cmd.source, note=cmd.note,

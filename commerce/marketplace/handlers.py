@@ -37,7 +37,8 @@ def authorize_order(principal: Principal, order: Order) -> None:
     raise NotAuthorized(f"No tienes permiso para ver el pedido {order.id}.")
 
 
-def _authorize_buyer_action(actor: Principal, order: Order) -> None:
+def authorize_buyer_action(actor: Principal, order: Order) -> None:
+    """Only the order's buyer (or staff) with the orders:write scope may pay or cancel it."""
     actor.require(Scope.ORDERS_WRITE)
     if not actor.is_staff and actor.buyer_id != order.buyer_id:
         raise NotAuthorized(f"No tienes permiso para modificar el pedido {order.id}.")
@@ -73,7 +74,7 @@ def mark_stock_reserved(event: events.StockReserved, uow: UnitOfWork) -> None:
 def pay_order(cmd: commands.PayOrder, uow: UnitOfWork, gateway: PaymentGateway) -> PaymentRead:
     """Flow 2: charge through the gateway; approval marks the order paid."""
     order = load_order(uow, cmd.order_id, lock=True)
-    _authorize_buyer_action(cmd.actor, order)
+    authorize_buyer_action(cmd.actor, order)
     if order.status_enum != OrderStatus.PENDING_PAYMENT:
         raise IllegalTransition(f"El pedido {order.id} está {STATUS_ES[order.status_enum]}: no se puede pagar.")
     attempt = len(order.payments) + 1
@@ -99,16 +100,16 @@ def pay_order(cmd: commands.PayOrder, uow: UnitOfWork, gateway: PaymentGateway) 
 def cancel_order(cmd: commands.CancelOrder, uow: UnitOfWork, gateway: PaymentGateway) -> str:
     """Cancel before payment, or refund a paid order that has not shipped; return the new status."""
     order = load_order(uow, cmd.order_id, lock=True)
-    _authorize_buyer_action(cmd.actor, order)
+    authorize_buyer_action(cmd.actor, order)
     _cancel(order, cmd.reason, gateway)
     return order.status
 
 
 def _cancel(order: Order, reason: str, gateway: PaymentGateway | None) -> None:
-    approved = [p for p in order.payments if p.status == ChargeStatus.APPROVED]
-    if approved and order.status_enum in (OrderStatus.PAID, OrderStatus.PICKING):
+    refunds = order.payments_to_refund()
+    if refunds:
         order.transition(OrderStatus.REFUNDED)
-        for payment in approved:
+        for payment in refunds:
             if gateway is not None and payment.external_ref:
                 gateway.refund(external_ref=payment.external_ref, amount_cop=payment.amount_cop,
                                idempotency_key=f"refund:{payment.id}")

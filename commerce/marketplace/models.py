@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commerce.marketplace.order_state import STATUS_ES, OrderStatus, can_transition
+from commerce.marketplace.payments import ChargeStatus
 from commerce.shared import events
 from commerce.shared.clock import utcnow
 from commerce.shared.errors import IllegalTransition
@@ -101,6 +102,12 @@ class Order(Aggregate, Base):
                 f"El pedido {self.id} está {STATUS_ES[current]} y no puede pasar a {STATUS_ES[target]}."
             )
         self.status = target
+
+    def payments_to_refund(self) -> list[Payment]:
+        """Approved payments a cancellation gives back: only a paid order that has not shipped refunds."""
+        if self.status_enum not in (OrderStatus.PAID, OrderStatus.PICKING):
+            return []
+        return [payment for payment in self.payments if payment.status == ChargeStatus.APPROVED]
 
     def line_quantities(self) -> list[events.LineQty]:
         return [events.LineQty(sku=line.sku, quantity=line.quantity) for line in self.lines]
