@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import Field
 
 from commerce.identity.principal import SYSTEM, Principal
+from commerce.shared import events
 from commerce.shared.commands import Command
 
 
@@ -26,7 +27,7 @@ class ReserveStock(Command):
 
 class ReleaseReservation(Command):
     reservation_id: str
-    reason: str = "released"
+    reason: str = events.ReleaseReason.RELEASED
     actor: Principal = SYSTEM
 
 

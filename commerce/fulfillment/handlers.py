@@ -95,7 +95,7 @@ def release_expired_reservations(cmd: commands.ReleaseExpiredReservations, uow: 
         )
     )
     for reservation in expired:
-        stock.release(uow, reservation, reason="expired", now=now)
+        stock.release(uow, reservation, reason=events.ReleaseReason.EXPIRED, now=now)
     return len(expired)
 
 
@@ -142,7 +142,7 @@ def reserve_for_order(event: events.OrderCreated, uow: UnitOfWork) -> None:
 def release_for_order(event: events.OrderCancelled, uow: UnitOfWork) -> None:
     """A cancelled or refunded order gives its held units back."""
     for reservation in stock.active_reservations(uow, event.order_id):
-        stock.release(uow, reservation, reason="order_cancelled")
+        stock.release(uow, reservation, reason=events.ReleaseReason.ORDER_CANCELLED)
 
 
 def queue_paid_order(event: events.OrderPaid, uow: UnitOfWork) -> None:

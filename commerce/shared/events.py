@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -82,6 +83,14 @@ class StockReserved(_OrderEvent):
     warehouse: str
     lines: list[LineQty]
     expires_at: datetime | None
+
+
+class ReleaseReason(StrEnum):
+    """Why a reservation was released; consumers act on some (an expired order is cancelled)."""
+
+    RELEASED = "released"  # by hand (staff, a cart emptied)
+    EXPIRED = "expired"
+    ORDER_CANCELLED = "order_cancelled"
 
 
 class StockReleased(Event):
