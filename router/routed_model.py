@@ -24,6 +24,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from pydantic import ConfigDict, Field
 
+from router.breaker import is_outage
 from router.classifier import Classification, Level, Masker, classify_messages, unmask
 from router.complexity import estimate_complexity, estimate_tokens
 from router.models import ModelRegistry, RegisteredModel
@@ -177,8 +178,15 @@ class RoutedChatModel(BaseChatModel):
 
     @staticmethod
     def _failed(attempt: _Attempt, entry: RegisteredModel, exc: Exception) -> None:
-        entry.breaker.record_failure()
-        attempt.errors.append(f"{entry.name}: {type(exc).__name__}")
+        """Note the failure; the caller moves on down the chain either way."""
+        if is_outage(exc):
+            entry.breaker.record_failure()
+        else:
+            # The provider answered (a 4xx: our request was wrong): it is up, so a half-open probe
+            # has its answer and earlier outages no longer count as consecutive.
+            entry.breaker.record_success()
+        status = getattr(exc, "status_code", None)
+        attempt.errors.append(f"{entry.name}: {type(exc).__name__}" + (f" {status}" if status else ""))
 
     def _generate(
         self,
