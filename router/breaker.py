@@ -38,7 +38,7 @@ def is_outage(exc: BaseException) -> bool:
     if isinstance(exc, _UNREACHABLE):
         return True
     if isinstance(exc, openai.APIStatusError | anthropic.APIStatusError):
-        status: int | None = exc.status_code
+        status: int = exc.status_code
     elif isinstance(exc, httpx.HTTPStatusError):
         status = exc.response.status_code
     else:
