@@ -32,6 +32,12 @@ SUPERVISOR_NODE = "supervisor"
 TOOLS_NODE = "tools"
 # How much history goes to the model: recent turns carry the context that follow-ups need.
 HISTORY_WINDOW = 40
+# A tool call needs the tools node and then a model node that reads its result, and LangGraph ends
+# a run with GraphRecursionError once a step runs with none left (remaining 0): with fewer than
+# three steps left the model answers this instead of calling a tool.
+STEPS_FOR_A_TOOL_ROUND = 3
+STEP_LIMIT_TEXT = ("No pude completar tu solicitud: necesité demasiados pasos. "
+                   "Intenta de nuevo con una pregunta más concreta.")
 
 
 def recent(messages: list[AnyMessage], window: int = HISTORY_WINDOW) -> list[AnyMessage]:
@@ -62,10 +68,20 @@ def safe_args(value: Any) -> Any:
     return value
 
 
+def _out_of_steps(state: ConversationState, reply: Any) -> bool:
+    """Would running this reply's tool calls hit the recursion limit before a model could answer?"""
+    remaining = state.get("remaining_steps", STEPS_FOR_A_TOOL_ROUND)
+    return isinstance(reply, AIMessage) and bool(reply.tool_calls) and remaining < STEPS_FOR_A_TOOL_ROUND
+
+
 def _model_node(name: str, prompt: str, model: Runnable[Any, Any]) -> Any:
     def call(state: ConversationState) -> dict[str, Any]:
         reply = model.invoke([SystemMessage(prompt), *recent(state.get("messages", []))])
-        if isinstance(reply, AIMessage) and reply.tool_calls:
+        if _out_of_steps(state, reply):
+            # Drop the calls rather than store them unanswered: every tool call in the thread keeps
+            # its ToolMessage, so the next turn starts from a valid history.
+            reply = AIMessage(id=reply.id, content=STEP_LIMIT_TEXT, response_metadata=reply.response_metadata)
+        elif isinstance(reply, AIMessage) and reply.tool_calls:
             reply.tool_calls = [{**tc, "args": safe_args(tc["args"])} for tc in reply.tool_calls]
         update: dict[str, Any] = {"messages": [reply]}
         if name != SUPERVISOR_NODE:

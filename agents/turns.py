@@ -7,8 +7,10 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from commerce.identity.principal import Principal
+from tools.results import Status
 
-ToolStatus = Literal["ok", "denied", "error", "not_found", "cancelled", "pending_confirmation"]
+# A tool's own statuses, plus the one a turn adds when a write tool waits for the user's yes.
+ToolStatus = Literal[Status, "pending_confirmation"]
 
 
 class ToolCallRead(BaseModel):

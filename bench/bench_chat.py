@@ -13,7 +13,6 @@ Three timings over the same stock question, on a seeded SQLite platform:
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
 from bench.databases import sqlite_database
+from bench.measure import percentile
 from bench.report import machine_facts
 from bench.sections import write_section
 from commerce.fulfillment import views as fviews
@@ -38,11 +38,6 @@ SCRIPT = [
     "¿qué productos tienen poco stock en bogotá?",
     "¿cuánto vendí este mes?",
 ]
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _timed(fn: Callable[[], object], repeats: int) -> list[float]:
@@ -88,7 +83,7 @@ def main() -> None:
         direct_ms = _timed(direct, args.turns)
         single = _timed(lambda: chat.send(principal=SELLER, thread_id=f"s{next(counter)}",
                                           message="¿Cuántas unidades hay de CAF-001 en Bogotá?"), args.turns)
-    p50_turn, p50_direct, p50_single = (statistics.median(x) for x in (turns, direct_ms, single))
+    p50_turn, p50_direct, p50_single = (percentile(x, 50) for x in (turns, direct_ms, single))
     rows = [
         ("Mixed script turn (4 questions, threads of 4 turns)", turns),
         ("Single stock question, new thread", single),
@@ -105,7 +100,7 @@ def main() -> None:
         "",
         "| what | p50 ms | p95 ms | p99 ms |",
         "|---|---|---|---|",
-        *[f"| {name} | {statistics.median(v):.1f} | {_percentile(v, 0.95):.1f} | {_percentile(v, 0.99):.1f} |"
+        *[f"| {name} | {percentile(v, 50):.1f} | {percentile(v, 95):.1f} | {percentile(v, 99):.1f} |"
           for name, v in rows],
         "",
         f"Throughput: **{args.turns / elapsed:.1f} turns/s** on one thread (mixed script). "

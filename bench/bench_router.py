@@ -40,6 +40,7 @@ from presidio_analyzer.predefined_recognizers import (
     SpacyRecognizer,
 )
 
+from bench.measure import percentile
 from bench.sections import write_section
 from router import classifier
 from router.classifier import resolve_overlaps
@@ -74,12 +75,8 @@ def message(words: int, rng: random.Random) -> str:
 
 
 def percentiles(samples: Sequence[float]) -> tuple[float, float, float]:
-    ordered = sorted(samples)
-
-    def at(pct: float) -> float:
-        return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))] * 1000
-
-    return at(50), at(95), at(99)
+    """p50, p95 and p99 in milliseconds of samples in seconds (`bench.measure.percentile`)."""
+    return percentile(samples, 50) * 1000, percentile(samples, 95) * 1000, percentile(samples, 99) * 1000
 
 
 def timed(operation: Callable[[Any], object], inputs: Sequence[Any], warmup: int = 20) -> list[float]:

@@ -3,14 +3,35 @@
 from __future__ import annotations
 
 import logging
+import math
+import statistics
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 Operation = Callable[[int], object]
+
+
+def percentile(values: Sequence[float], pct: int) -> float:
+    """The `pct`-th percentile (1–99) of `values`, in their unit; nan when there are none.
+
+    Every published p50/p95/p99 in bench/ comes from here, so the figures are comparable.
+    `statistics.quantiles(method="inclusive")` interpolates linearly between the two nearest
+    samples (numpy's default method) and treats the samples as the whole population, so the
+    result stays within the measured min and max and p50 equals `statistics.median`. The standard
+    library suffices (no numpy in the benchmark's import path); nearest-rank would jump by a whole
+    sample at the small sample sizes of the chat benchmark.
+    """
+    if not 1 <= pct <= 99:
+        raise ValueError("pct must be an integer percentile between 1 and 99")
+    if not values:
+        return math.nan
+    if len(values) == 1:
+        return float(values[0])
+    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
 
 
 @dataclass
@@ -43,13 +64,9 @@ class Measurement:
         """Successful operations per second of wall time."""
         return self.succeeded / self.seconds if self.seconds > 0 else 0.0
 
-    def percentile_ms(self, pct: float) -> float:
-        """Nearest-rank percentile of the latencies, in milliseconds (nan when none)."""
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        rank = max(1, round(pct / 100 * len(ordered)))
-        return ordered[min(rank, len(ordered)) - 1] * 1000
+    def percentile_ms(self, pct: int) -> float:
+        """A percentile of the latencies (`percentile`), in milliseconds (nan when none)."""
+        return percentile(self.latencies, pct) * 1000
 
     @property
     def p50_ms(self) -> float:
@@ -173,7 +190,7 @@ class Repeated:
     @property
     def rate(self) -> float:
         """Median rate over the runs."""
-        return _median(self.rates)
+        return statistics.median(self.rates) if self.rates else math.nan
 
     @property
     def pooled(self) -> Measurement:
@@ -214,14 +231,7 @@ class Repeated:
         return self.pooled.errors
 
 
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
 def paired_ratio(ours: Repeated, baseline: Repeated) -> float:
     """Median over runs of our rate ÷ the baseline rate timed right before it (pairs share the noise)."""
-    return _median([o.rate / b.rate for o, b in zip(ours.runs, baseline.runs, strict=True) if b.rate])
+    ratios = [o.rate / b.rate for o, b in zip(ours.runs, baseline.runs, strict=True) if b.rate]
+    return statistics.median(ratios) if ratios else math.nan

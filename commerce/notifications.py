@@ -1,12 +1,14 @@
 """Buyer notifications: short Spanish messages derived from order events.
 
 An out-of-process consumer (see infra.bus.consumers) turns each event into at most one
-notification row per buyer; the chat channels (a later issue) deliver the pending rows.
+notification row per buyer; infra.channels.delivery sends the pending rows on the channel the
+buyer last used (WhatsApp or the web chat).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Integer, String, UniqueConstraint, select
@@ -21,6 +23,13 @@ from commerce.shared.orm import Base
 from commerce.shared.unit_of_work import UnitOfWork
 
 
+class NotificationStatus(StrEnum):
+    PENDING = "pending"  # waiting for its first or next attempt (next_attempt_at)
+    SENDING = "sending"  # claimed by a deliverer until next_attempt_at (its lease)
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the last attempt
+
+
 class BuyerNotification(Base):
     __tablename__ = "buyer_notifications"
     __table_args__ = (UniqueConstraint("event_id", "buyer_id"),)
@@ -31,7 +40,7 @@ class BuyerNotification(Base):
     buyer_id: Mapped[str] = mapped_column(String(16), index=True)
     order_id: Mapped[str] = mapped_column(String(32), index=True)
     text: Mapped[str] = mapped_column(String(500))
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, sending, sent, failed
+    status: Mapped[str] = mapped_column(String(10), default=NotificationStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Delivery bookkeeping (infra.channels.delivery): a claimed row is "sending" until
     # next_attempt_at (its lease); a failed send goes back to "pending" with a later next_attempt_at.

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -40,9 +40,9 @@ class SupportTicket(Base):
 
 
 class OpenSupportTicket(Command):
-    summary: str = Field(min_length=3, max_length=1000)
-    thread_id: str | None = Field(default=None, max_length=120)
-    channel: str = Field(default="web", max_length=16)
+    summary: StrictStr = Field(min_length=3, max_length=1000)
+    thread_id: StrictStr | None = Field(default=None, max_length=120)
+    channel: StrictStr = Field(default="web", max_length=16)
     actor: Principal = SYSTEM
 
 

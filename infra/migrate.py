@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, MetaData, inspect
+from sqlalchemy import Engine, MetaData
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -39,8 +39,3 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
-
-
-def is_migrated(engine: Engine) -> bool:
-    """True when the alembic version table exists."""
-    return inspect(engine).has_table("alembic_version")

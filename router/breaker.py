@@ -2,6 +2,8 @@
 
 closed → (``failure_threshold`` consecutive failures) → open → (``open_seconds`` later) →
 half-open: one probe call is let through; success closes the breaker, failure re-opens it.
+Only outages are failures (`is_outage`): a provider that refuses one request (400, 401, 404…)
+is up, and opening its circuit would cut every other request off too.
 """
 
 from __future__ import annotations
@@ -10,6 +12,38 @@ import threading
 import time
 from collections.abc import Callable
 from enum import StrEnum
+
+import anthropic
+import httpx
+import openai
+
+# Transport failures: no answer at all. The SDKs' APITimeoutError subclasses APIConnectionError.
+_UNREACHABLE = (
+    openai.APIConnectionError,
+    anthropic.APIConnectionError,
+    httpx.TransportError,  # httpx.TimeoutException, ConnectError, ReadError…
+    TimeoutError,
+    ConnectionError,
+)
+# Answers that say "not now" rather than "wrong request": timeouts and rate limits.
+_RETRYABLE_4XX = frozenset({408, 429})
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True for a timeout, a connection error, a 429 or a 5xx: what a circuit breaker counts.
+
+    openai/anthropic `RateLimitError` (429), `InternalServerError` and any `APIStatusError` with
+    `status_code >= 500` (anthropic's 529 `OverloadedError` too) count; other 4xx do not.
+    """
+    if isinstance(exc, _UNREACHABLE):
+        return True
+    if isinstance(exc, openai.APIStatusError | anthropic.APIStatusError):
+        status: int = exc.status_code
+    elif isinstance(exc, httpx.HTTPStatusError):
+        status = exc.response.status_code
+    else:
+        return False
+    return status in _RETRYABLE_4XX or status >= 500
 
 
 class BreakerState(StrEnum):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import JSON, Boolean, Float, Integer, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -51,12 +50,6 @@ class LlmRoutingLog(Base):
     masked: Mapped[bool] = mapped_column(Boolean, default=False)
     complexity_score: Mapped[float] = mapped_column(Float, default=0.0)
     errors: Mapped[list[str]] = mapped_column(JSON, default=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready row for the CLI and the admin API."""
-        row = {column.name: getattr(self, column.name) for column in self.__table__.columns}
-        row["created_at"] = self.created_at.isoformat() if self.created_at else None
-        return row
 
 
 def hash_principal(user_id: str, salt: str) -> str:

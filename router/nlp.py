@@ -21,18 +21,15 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 from spacy.language import Language
 from spacy.tokens import Doc
 
+# The one folding rule lives in commerce.shared.text; re-exported for the router's modules.
+from commerce.shared.text import fold as fold
+
 LANGUAGE = "es"
 # A candidate needs this score to count; weak (context-only) candidates start far below it.
 SCORE_THRESHOLD = 0.5
 CONTEXT_BOOST = 0.4
 CONTEXT_PREFIX_WORDS = 6
 CONTEXT_SUFFIX_WORDS = 3
-
-
-def fold(text: str) -> str:
-    """Lower-case and strip accents (NFKD), the normal form used for every word comparison."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def normalize(text: str) -> str:

@@ -68,17 +68,6 @@ def is_money_or_quantity(text: str, start: int, end: int) -> bool:
     return bool(_MONEY_BEFORE.search(before) or _MONEY_AFTER.match(after))
 
 
-def luhn_ok(number: str) -> bool:
-    """Luhn checksum used by payment cards."""
-    digits = [int(d) for d in _digits(number)]
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return bool(digits) and total % 10 == 0
-
-
 @dataclass(frozen=True)
 class Rule:
     """One regex of a recognizer; the span reported is the `value` group when the regex has one."""

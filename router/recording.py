@@ -12,7 +12,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Outcome = Literal["ok", "fallback", "unavailable", "error"]
@@ -57,9 +57,6 @@ class RoutingRecord:
             "fallback": self.fallback,
             "reason": self.reason,
         }
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def emit(record: RoutingRecord, sink: RecordSink | None = None) -> None:

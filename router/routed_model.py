@@ -24,6 +24,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from pydantic import ConfigDict, Field
 
+from router.breaker import is_outage
 from router.classifier import Classification, Level, Masker, classify_messages, unmask
 from router.complexity import estimate_complexity, estimate_tokens
 from router.models import ModelRegistry, RegisteredModel
@@ -35,12 +36,9 @@ UNAVAILABLE_TEXT = "El asistente no está disponible en este momento. Intenta de
 
 
 def message_text(message: BaseMessage) -> str:
-    """All user-derived text of a message: content blocks plus tool-call arguments."""
-    content = message.content
-    if isinstance(content, str):
-        parts = [content]
-    else:
-        parts = [block if isinstance(block, str) else str(block.get("text", "")) for block in content]
+    """All user-derived text of a message: its text (str or text blocks) plus tool-call arguments."""
+    # BaseMessage.text reads both a str content and a list of content blocks (str or type "text").
+    parts = [str(message.text)]
     for call in getattr(message, "tool_calls", None) or []:
         parts.append(json.dumps(call.get("args", {}), ensure_ascii=False))
     return "\n".join(part for part in parts if part)
@@ -180,8 +178,15 @@ class RoutedChatModel(BaseChatModel):
 
     @staticmethod
     def _failed(attempt: _Attempt, entry: RegisteredModel, exc: Exception) -> None:
-        entry.breaker.record_failure()
-        attempt.errors.append(f"{entry.name}: {type(exc).__name__}")
+        """Note the failure; the caller moves on down the chain either way."""
+        if is_outage(exc):
+            entry.breaker.record_failure()
+        else:
+            # The provider answered (a 4xx: our request was wrong): it is up, so a half-open probe
+            # has its answer and earlier outages no longer count as consecutive.
+            entry.breaker.record_success()
+        status = getattr(exc, "status_code", None)
+        attempt.errors.append(f"{entry.name}: {type(exc).__name__}" + (f" {status}" if status else ""))
 
     def _generate(
         self,

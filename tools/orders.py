@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from commerce import tracking
 from commerce.fulfillment import previews as fpreviews
+from commerce.fulfillment.models import ShipmentStatus
 from commerce.marketplace import commands as mc
 from commerce.marketplace import previews as mpreviews
 from commerce.marketplace import visibility
@@ -18,8 +19,10 @@ from tools.base import Runtime, agent_tool, canonical_code
 from tools.confirmation import PendingWrite
 from tools.results import ToolResult, ok, when
 
-SHIPMENT_ES = {"queued": "pagado y en cola para alistamiento", "picking": "en alistamiento en bodega",
-               "shipped": "enviado", "delivered": "entregado", "returned": "devuelto"}
+SHIPMENT_ES: dict[str, str] = {
+    ShipmentStatus.QUEUED: "pagado y en cola para alistamiento", ShipmentStatus.PICKING: "en alistamiento en bodega",
+    ShipmentStatus.SHIPPED: "enviado", ShipmentStatus.DELIVERED: "entregado", ShipmentStatus.RETURNED: "devuelto",
+}
 _STATUS_BY_SPANISH = {label: status for status, label in STATUS_ES.items()}
 
 
@@ -95,10 +98,10 @@ def track_shipment(order_id: str, *, runtime: Runtime) -> ToolResult:
         info = tracking.track_shipment(uow=uow, principal=ctx.principal, order_id=canonical_code(order_id) or "")
     if info.shipment_status is None:
         text = f"El pedido {info.order_id} está {_status_es(info.order_status)}: todavía no ha salido de bodega."
-    elif info.shipment_status == "shipped":
+    elif info.shipment_status == ShipmentStatus.SHIPPED:
         text = (f"El pedido {info.order_id} fue enviado con {info.carrier}, guía {info.tracking_number}, "
                 f"el {when(info.shipped_at)}.")
-    elif info.shipment_status == "delivered":
+    elif info.shipment_status == ShipmentStatus.DELIVERED:
         text = (f"El pedido {info.order_id} fue entregado el {when(info.delivered_at)} "
                 f"({info.carrier}, guía {info.tracking_number}).")
     else:

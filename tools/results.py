@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal, ParamSpec
+from typing import Any, Literal, ParamSpec, get_args
 
 from pydantic import BaseModel, ValidationError
 from pydantic.v1 import ValidationError as ValidationErrorV1
@@ -23,6 +23,8 @@ from commerce.shared.errors import CommerceError, NotAuthenticated, NotAuthorize
 log = logging.getLogger(__name__)
 
 Status = Literal["ok", "denied", "error", "cancelled", "not_found"]
+# The same list as values, for code that checks a status it read back from a message.
+STATUSES: tuple[Status, ...] = get_args(Status)
 ToolResult = dict[str, Any]
 P = ParamSpec("P")
 

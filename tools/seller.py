@@ -20,8 +20,11 @@ from tools.results import ToolResult, count, ok, when
 PROPOSAL_STATUS = {"proposed": PurchaseOrderStatus.DRAFT, "draft": PurchaseOrderStatus.DRAFT,
                    "approved": PurchaseOrderStatus.APPROVED, "sent": PurchaseOrderStatus.SENT,
                    "received": PurchaseOrderStatus.RECEIVED, "cancelled": PurchaseOrderStatus.CANCELLED}
-PO_STATUS_ES = {"draft": "propuesta", "approved": "aprobada", "sent": "enviada al proveedor",
-                "received": "recibida", "cancelled": "cancelada"}
+PO_STATUS_ES: dict[str, str] = {
+    PurchaseOrderStatus.DRAFT: "propuesta", PurchaseOrderStatus.APPROVED: "aprobada",
+    PurchaseOrderStatus.SENT: "enviada al proveedor", PurchaseOrderStatus.RECEIVED: "recibida",
+    PurchaseOrderStatus.CANCELLED: "cancelada",
+}
 
 
 def _po_total(po: PurchaseOrderRead) -> int:

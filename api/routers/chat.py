@@ -24,7 +24,7 @@ ThreadId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0
 
 
 class MessageCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS, examples=["¿Cuánto café hay en Bogotá?"])
 

@@ -18,7 +18,7 @@ OrderId = Annotated[str, Path(min_length=1, max_length=32)]
 
 
 class ShipmentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     carrier: str = Field(min_length=1, max_length=60, examples=["Servientrega"])
     tracking_number: str = Field(min_length=1, max_length=60, examples=["SV123456789CO"])

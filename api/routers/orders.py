@@ -22,14 +22,15 @@ OrderId = Annotated[str, Path(min_length=1, max_length=32, description="p. ej. O
 
 
 class OrderLineCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict request models: JSON `true`, "1" or 1.5 is a 422, never a quantity of 1 (JSON integers pass).
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     sku: str = Field(min_length=1, max_length=32, examples=["CAF-001"])
     quantity: int = Field(gt=0, le=commands.MAX_UNITS_PER_LINE, examples=[2])
 
 
 class OrderCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     lines: list[OrderLineCreate] = Field(min_length=1, max_length=50)
     warehouse: str | None = Field(default=None, max_length=8, examples=["BOG"],
@@ -37,14 +38,14 @@ class OrderCreate(BaseModel):
 
 
 class PaymentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     gateway: str = Field(default="sandbox", max_length=32, description="Solo 'sandbox' por ahora")
     payment_token: str = Field(default="tok_approved", max_length=100)
 
 
 class OrderCancel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     reason: str = Field(default="solicitado por el cliente", min_length=1, max_length=200)
 

@@ -48,7 +48,7 @@ class RoutingLogRead(BaseModel):
 
 
 class ErasureRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     user_id: int | None = Field(default=None, ge=1, le=2**31 - 1,
                                 description="Solo administradores: el titular a borrar (si no, tú)")

@@ -16,7 +16,7 @@ SellerId = Annotated[str, Path(min_length=3, max_length=16, description="p. ej. 
 
 
 class SellerCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     id: str = Field(min_length=3, max_length=16, pattern=r"^[A-Z0-9-]+$", examples=["SEL-NUEVO"])
     legal_name: str = Field(min_length=2, max_length=200, examples=["Nueva Tienda S.A.S."])

@@ -1,0 +1,2 @@
+"""Fulfillment: warehouses, stock levels and the movement ledger, reservations, shipments, suppliers
+and purchase orders."""

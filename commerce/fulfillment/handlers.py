@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from sqlalchemy import select
 
 from commerce.fulfillment import commands, stock
@@ -28,6 +26,7 @@ from commerce.shared import events
 from commerce.shared.clock import utcnow
 from commerce.shared.errors import IllegalTransition, InvalidInput, NotAuthorized, NotFound, OutOfStock
 from commerce.shared.sequences import next_value
+from commerce.shared.text import fold
 from commerce.shared.unit_of_work import UnitOfWork
 
 
@@ -38,14 +37,16 @@ def _supply_item(uow: UnitOfWork, sku: str) -> SupplyItem:
     return item
 
 
-def _authorize_sku(uow: UnitOfWork, actor: Principal, sku: str, scope: Scope) -> SupplyItem:
+def authorize_sku(uow: UnitOfWork, actor: Principal, sku: str, scope: Scope) -> SupplyItem:
+    """The SKU's supply item, if `actor` holds `scope` and sells it (or is staff); else NotAuthorized."""
     actor.require(scope)
     item = _supply_item(uow, sku)
     actor.require_seller(item.seller_id, f"el producto {sku}")
     return item
 
 
-def _warehouse(uow: UnitOfWork, code: str) -> Warehouse:
+def load_warehouse(uow: UnitOfWork, code: str) -> Warehouse:
+    """The warehouse with `code`, or NotFound."""
     warehouse = uow.session.get(Warehouse, code)
     if warehouse is None:
         raise NotFound(f"No existe la bodega {code}.")
@@ -57,8 +58,8 @@ def _warehouse(uow: UnitOfWork, code: str) -> Warehouse:
 
 def reserve_stock(cmd: commands.ReserveStock, uow: UnitOfWork) -> str:
     """Hold units of a SKU in a warehouse; return the reservation id."""
-    _authorize_sku(uow, cmd.actor, cmd.sku, Scope.INVENTORY_WRITE)
-    _warehouse(uow, cmd.warehouse)
+    authorize_sku(uow, cmd.actor, cmd.sku, Scope.INVENTORY_WRITE)
+    load_warehouse(uow, cmd.warehouse)
     try:
         kind = ReservationKind(cmd.kind)
     except ValueError as exc:
@@ -73,7 +74,7 @@ def release_reservation(cmd: commands.ReleaseReservation, uow: UnitOfWork) -> No
     reservation = uow.session.get(Reservation, cmd.reservation_id, with_for_update=True)
     if reservation is None:
         raise NotFound(f"No existe la reserva {cmd.reservation_id}.")
-    _authorize_sku(uow, cmd.actor, reservation.sku, Scope.INVENTORY_WRITE)
+    authorize_sku(uow, cmd.actor, reservation.sku, Scope.INVENTORY_WRITE)
     stock.release(uow, reservation, reason=cmd.reason)
 
 
@@ -94,16 +95,11 @@ def release_expired_reservations(cmd: commands.ReleaseExpiredReservations, uow: 
         )
     )
     for reservation in expired:
-        stock.release(uow, reservation, reason="expired", now=now)
+        stock.release(uow, reservation, reason=events.ReleaseReason.EXPIRED, now=now)
     return len(expired)
 
 
-def _normalize(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in folded if not unicodedata.combining(ch))
-
-
-def _candidate_warehouses(uow: UnitOfWork, lines: list[events.LineQty], city: str | None) -> list[str]:
+def candidate_warehouses(uow: UnitOfWork, lines: list[events.LineQty], city: str | None) -> list[str]:
     """Warehouses that can serve every line now; the buyer's city first, then most stock."""
     skus = [line.sku for line in lines]
     levels = uow.session.scalars(select(StockLevel).where(StockLevel.sku.in_(skus))).all()
@@ -112,11 +108,11 @@ def _candidate_warehouses(uow: UnitOfWork, lines: list[events.LineQty], city: st
         by_wh.setdefault(level.warehouse, {})[level.sku] = level.available
     able = [wh for wh, avail in by_wh.items() if all(avail.get(ln.sku, 0) >= ln.quantity for ln in lines)]
     warehouses = {w.code: w for w in uow.session.scalars(select(Warehouse).where(Warehouse.code.in_(able)))}
-    wanted = _normalize(city or "").replace(" d.c.", "").strip()
+    wanted = fold(city or "").replace(" d.c.", "").strip()
 
     def rank(code: str) -> tuple[int, int, str]:
         wh = warehouses[code]
-        near = bool(wanted) and (wanted in _normalize(wh.name) or wanted in _normalize(wh.city))
+        near = bool(wanted) and (wanted in fold(wh.name) or wanted in fold(wh.city))
         return (0 if near else 1, -sum(by_wh[code].values()), code)
 
     return sorted(able, key=rank)
@@ -126,10 +122,10 @@ def reserve_for_order(event: events.OrderCreated, uow: UnitOfWork) -> None:
     """Flow 1: reserve every line of a new order in one warehouse, or fail the whole order."""
     lines = sorted(event.lines, key=lambda ln: ln.sku)  # a fixed lock order avoids deadlocks
     if event.warehouse:
-        _warehouse(uow, event.warehouse)
+        load_warehouse(uow, event.warehouse)
         warehouse = event.warehouse
     else:
-        candidates = _candidate_warehouses(uow, lines, event.ship_to_city)
+        candidates = candidate_warehouses(uow, lines, event.ship_to_city)
         if not candidates:
             wanted = ", ".join(f"{ln.quantity} × {ln.sku}" for ln in lines)
             raise OutOfStock(f"Ninguna bodega tiene disponible todo el pedido ({wanted}).")
@@ -146,7 +142,7 @@ def reserve_for_order(event: events.OrderCreated, uow: UnitOfWork) -> None:
 def release_for_order(event: events.OrderCancelled, uow: UnitOfWork) -> None:
     """A cancelled or refunded order gives its held units back."""
     for reservation in stock.active_reservations(uow, event.order_id):
-        stock.release(uow, reservation, reason="order_cancelled")
+        stock.release(uow, reservation, reason=events.ReleaseReason.ORDER_CANCELLED)
 
 
 def queue_paid_order(event: events.OrderPaid, uow: UnitOfWork) -> None:
@@ -220,11 +216,11 @@ def deliver_order(cmd: commands.DeliverOrder, uow: UnitOfWork) -> None:
 
 def transfer_stock(cmd: commands.TransferStock, uow: UnitOfWork) -> None:
     """Move available units between warehouses (two ledger rows with one reference)."""
-    _authorize_sku(uow, cmd.actor, cmd.sku, Scope.INVENTORY_WRITE)
+    authorize_sku(uow, cmd.actor, cmd.sku, Scope.INVENTORY_WRITE)
     if cmd.from_warehouse == cmd.to_warehouse:
         raise InvalidInput("La bodega de origen y la de destino deben ser distintas.")
-    _warehouse(uow, cmd.from_warehouse)
-    _warehouse(uow, cmd.to_warehouse)
+    load_warehouse(uow, cmd.from_warehouse)
+    load_warehouse(uow, cmd.to_warehouse)
     if uow.session.get(StockLevel, (cmd.sku, cmd.to_warehouse)) is None:
         uow.session.add(StockLevel(sku=cmd.sku, warehouse=cmd.to_warehouse, on_hand=0, reserved=0))
         uow.session.flush()
@@ -237,7 +233,7 @@ def transfer_stock(cmd: commands.TransferStock, uow: UnitOfWork) -> None:
 
 def adjust_stock(cmd: commands.AdjustStock, uow: UnitOfWork) -> None:
     """Correct on-hand units after a count (never below reserved units)."""
-    _authorize_sku(uow, cmd.actor, cmd.sku, Scope.INVENTORY_WRITE)
+    authorize_sku(uow, cmd.actor, cmd.sku, Scope.INVENTORY_WRITE)
     if cmd.delta == 0:
         raise InvalidInput("El ajuste debe ser distinto de cero.")
     stock.record_movement(uow, kind=MovementKind.ADJUSTMENT, sku=cmd.sku, warehouse=cmd.warehouse,
@@ -254,7 +250,7 @@ def create_purchase_order(cmd: commands.CreatePurchaseOrder, uow: UnitOfWork) ->
     if supplier is None:
         raise NotFound(f"No existe el proveedor {cmd.supplier_id}.")
     cmd.actor.require_seller(supplier.seller_id, f"el proveedor {cmd.supplier_id}")
-    _warehouse(uow, cmd.warehouse)
+    load_warehouse(uow, cmd.warehouse)
     po = PurchaseOrder(
         id=f"PO-{next_value(uow, 'purchase_order'):04d}", supplier_id=supplier.id, seller_id=supplier.seller_id,
         warehouse=cmd.warehouse, source=cmd.source, note=cmd.note,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from commerce.fulfillment.handlers import _authorize_sku, _candidate_warehouses, _warehouse
+from commerce.fulfillment.handlers import authorize_sku, candidate_warehouses, load_warehouse
 from commerce.fulfillment.models import PO_TRANSITIONS, PurchaseOrder, PurchaseOrderStatus, StockLevel
 from commerce.fulfillment.schemas import PurchaseOrderRead
 from commerce.identity.principal import Principal, Scope
@@ -37,7 +37,7 @@ class PurchaseOrderApprovalPreview(BaseModel):
 
 
 def _warehouse_ref(uow: UnitOfWork, code: str) -> WarehouseRef:
-    warehouse = _warehouse(uow, code)
+    warehouse = load_warehouse(uow, code)
     return WarehouseRef(code=warehouse.code, name=warehouse.name, city=warehouse.city)
 
 
@@ -45,7 +45,7 @@ def preview_transfer(
     *, uow: UnitOfWork, principal: Principal, sku: str, from_warehouse: str, to_warehouse: str, quantity: int
 ) -> TransferPreview:
     """What `TransferStock` would do, or the error it would raise (authorization first)."""
-    item = _authorize_sku(uow, principal, sku, Scope.INVENTORY_WRITE)
+    item = authorize_sku(uow, principal, sku, Scope.INVENTORY_WRITE)
     if quantity <= 0:
         raise InvalidInput("La cantidad a trasladar debe ser mayor que cero.")
     if from_warehouse == to_warehouse:
@@ -96,7 +96,7 @@ def serving_warehouse(
             if level is None or level.available < line.quantity:
                 raise OutOfStock(f"La bodega {ref.code} no tiene disponible {line.quantity} × {line.sku}.")
         return ref
-    candidates = _candidate_warehouses(uow, lines, ship_to_city)
+    candidates = candidate_warehouses(uow, lines, ship_to_city)
     if not candidates:
         wanted = ", ".join(f"{ln.quantity} × {ln.sku}" for ln in lines)
         raise OutOfStock(f"Ninguna bodega tiene disponible todo el pedido ({wanted}).")

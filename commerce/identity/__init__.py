@@ -1,0 +1,1 @@
+"""Identity: users, roles and scopes, the authenticated principal, passwords and channel sessions."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictInt, StrictStr, field_validator
 
 from commerce.identity.principal import SYSTEM, Principal
 from commerce.shared.commands import Command
@@ -11,8 +11,8 @@ MAX_UNITS_PER_LINE = 1000
 
 
 class OrderLineIn(Command):
-    sku: str = Field(min_length=1, max_length=32)
-    quantity: int = Field(gt=0, le=MAX_UNITS_PER_LINE)
+    sku: StrictStr = Field(min_length=1, max_length=32)
+    quantity: StrictInt = Field(gt=0, le=MAX_UNITS_PER_LINE)
 
     @field_validator("sku")
     @classmethod
@@ -21,9 +21,9 @@ class OrderLineIn(Command):
 
 
 class PlaceOrder(Command):
-    buyer_id: str
+    buyer_id: StrictStr
     lines: list[OrderLineIn] = Field(min_length=1, max_length=50)
-    warehouse: str | None = Field(default=None, max_length=8)
+    warehouse: StrictStr | None = Field(default=None, max_length=8)
     actor: Principal = SYSTEM
 
     @field_validator("warehouse")
@@ -33,28 +33,28 @@ class PlaceOrder(Command):
 
 
 class PayOrder(Command):
-    order_id: str
-    gateway: str = "sandbox"
-    payment_token: str = "tok_approved"
+    order_id: StrictStr
+    gateway: StrictStr = "sandbox"
+    payment_token: StrictStr = "tok_approved"
     actor: Principal = SYSTEM
 
 
 class CancelOrder(Command):
-    order_id: str
-    reason: str = Field(default="solicitado por el cliente", min_length=1, max_length=200)
+    order_id: StrictStr
+    reason: StrictStr = Field(default="solicitado por el cliente", min_length=1, max_length=200)
     actor: Principal = SYSTEM
 
 
 class UpdatePrice(Command):
-    sku: str
-    price_cop: int = Field(gt=0, le=1_000_000_000)
+    sku: StrictStr
+    price_cop: StrictInt = Field(gt=0, le=1_000_000_000)
     actor: Principal = SYSTEM
 
 
 class RegisterSeller(Command):
-    id: str = Field(min_length=3, max_length=16)
-    legal_name: str = Field(min_length=2, max_length=200)
-    nit: str
-    city: str = Field(min_length=2, max_length=80)
-    contact_email: str = Field(min_length=3, max_length=254)
+    id: StrictStr = Field(min_length=3, max_length=16)
+    legal_name: StrictStr = Field(min_length=2, max_length=200)
+    nit: StrictStr
+    city: StrictStr = Field(min_length=2, max_length=80)
+    contact_email: StrictStr = Field(min_length=3, max_length=254)
     actor: Principal = SYSTEM

@@ -9,7 +9,7 @@ from commerce.marketplace import commands
 from commerce.marketplace.models import Order, OrderLine, Payment, Product, Seller
 from commerce.marketplace.order_request import check_order_request
 from commerce.marketplace.order_state import STATUS_ES, OrderStatus
-from commerce.marketplace.payments import ChargeStatus, PaymentGateway
+from commerce.marketplace.payments import ChargeStatus, PaymentGateway, PaymentStatus
 from commerce.marketplace.schemas import PaymentRead
 from commerce.shared import events
 from commerce.shared.errors import Conflict, IllegalTransition, NotAuthorized, NotFound
@@ -37,7 +37,8 @@ def authorize_order(principal: Principal, order: Order) -> None:
     raise NotAuthorized(f"No tienes permiso para ver el pedido {order.id}.")
 
 
-def _authorize_buyer_action(actor: Principal, order: Order) -> None:
+def authorize_buyer_action(actor: Principal, order: Order) -> None:
+    """Only the order's buyer (or staff) with the orders:write scope may pay or cancel it."""
     actor.require(Scope.ORDERS_WRITE)
     if not actor.is_staff and actor.buyer_id != order.buyer_id:
         raise NotAuthorized(f"No tienes permiso para modificar el pedido {order.id}.")
@@ -73,14 +74,15 @@ def mark_stock_reserved(event: events.StockReserved, uow: UnitOfWork) -> None:
 def pay_order(cmd: commands.PayOrder, uow: UnitOfWork, gateway: PaymentGateway) -> PaymentRead:
     """Flow 2: charge through the gateway; approval marks the order paid."""
     order = load_order(uow, cmd.order_id, lock=True)
-    _authorize_buyer_action(cmd.actor, order)
+    authorize_buyer_action(cmd.actor, order)
     if order.status_enum != OrderStatus.PENDING_PAYMENT:
         raise IllegalTransition(f"El pedido {order.id} está {STATUS_ES[order.status_enum]}: no se puede pagar.")
     attempt = len(order.payments) + 1
     result = gateway.charge(order_id=order.id, amount_cop=order.total_cop, token=cmd.payment_token,
                             idempotency_key=f"{order.id}:{attempt}")
-    payment = Payment(id=f"PAY-{order.id}-{attempt}", gateway=gateway.name, status=result.status,
-                      amount_cop=order.total_cop, external_ref=result.external_ref)
+    payment = Payment(id=f"PAY-{order.id}-{attempt}", gateway=gateway.name,
+                      status=PaymentStatus.of_charge(result.status), amount_cop=order.total_cop,
+                      external_ref=result.external_ref)
     order.payments.append(payment)
     if result.status == ChargeStatus.APPROVED:
         order.record(events.PaymentSucceeded(order_id=order.id, payment_id=payment.id, gateway=gateway.name,
@@ -99,25 +101,25 @@ def pay_order(cmd: commands.PayOrder, uow: UnitOfWork, gateway: PaymentGateway) 
 def cancel_order(cmd: commands.CancelOrder, uow: UnitOfWork, gateway: PaymentGateway) -> str:
     """Cancel before payment, or refund a paid order that has not shipped; return the new status."""
     order = load_order(uow, cmd.order_id, lock=True)
-    _authorize_buyer_action(cmd.actor, order)
+    authorize_buyer_action(cmd.actor, order)
     _cancel(order, cmd.reason, gateway)
     return order.status
 
 
 def _cancel(order: Order, reason: str, gateway: PaymentGateway | None) -> None:
-    approved = [p for p in order.payments if p.status == ChargeStatus.APPROVED]
-    if approved and order.status_enum in (OrderStatus.PAID, OrderStatus.PICKING):
+    refunds = order.payments_to_refund()
+    if refunds:
         order.transition(OrderStatus.REFUNDED)
-        for payment in approved:
+        for payment in refunds:
             if gateway is not None and payment.external_ref:
                 gateway.refund(external_ref=payment.external_ref, amount_cop=payment.amount_cop,
                                idempotency_key=f"refund:{payment.id}")
-            payment.status = "refunded"
+            payment.status = PaymentStatus.REFUNDED
     else:
         order.transition(OrderStatus.CANCELLED)
         for payment in order.payments:
-            if payment.status == ChargeStatus.PENDING:
-                payment.status = "expired"
+            if payment.status == PaymentStatus.PENDING:
+                payment.status = PaymentStatus.EXPIRED
     order.cancel_reason = reason
     order.payment_due_at = None
     order.record(events.OrderCancelled(order_id=order.id, buyer_id=order.buyer_id, reason=reason))
@@ -125,7 +127,7 @@ def _cancel(order: Order, reason: str, gateway: PaymentGateway | None) -> None:
 
 def cancel_expired_order(event: events.StockReleased, uow: UnitOfWork) -> None:
     """An unpaid order whose reservation expired is cancelled (its other lines are released too)."""
-    if event.order_id is None or event.reason != "expired":
+    if event.order_id is None or event.reason != events.ReleaseReason.EXPIRED:
         return
     order = load_order(uow, event.order_id, lock=True)
     if order.status_enum in (OrderStatus.CREATED, OrderStatus.STOCK_RESERVED, OrderStatus.PENDING_PAYMENT):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commerce.marketplace.order_state import STATUS_ES, OrderStatus, can_transition
+from commerce.marketplace.payments import PaymentStatus
 from commerce.shared import events
 from commerce.shared.clock import utcnow
 from commerce.shared.errors import IllegalTransition
@@ -49,12 +51,16 @@ class Product(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class CartStatus(StrEnum):
+    OPEN = "open"
+
+
 class Cart(Base):
     __tablename__ = "carts"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     buyer_id: Mapped[str] = mapped_column(ForeignKey("buyers.id"), index=True)
-    status: Mapped[str] = mapped_column(String(12), default="open")
+    status: Mapped[str] = mapped_column(String(12), default=CartStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     lines: Mapped[list[CartLine]] = relationship(cascade="all, delete-orphan", order_by="CartLine.sku")
 
@@ -102,6 +108,12 @@ class Order(Aggregate, Base):
             )
         self.status = target
 
+    def payments_to_refund(self) -> list[Payment]:
+        """Approved payments a cancellation gives back: only a paid order that has not shipped refunds."""
+        if self.status_enum not in (OrderStatus.PAID, OrderStatus.PICKING):
+            return []
+        return [payment for payment in self.payments if payment.status == PaymentStatus.APPROVED]
+
     def line_quantities(self) -> list[events.LineQty]:
         return [events.LineQty(sku=line.sku, quantity=line.quantity) for line in self.lines]
 
@@ -129,7 +141,7 @@ class Payment(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
     gateway: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(12))  # pending, approved, rejected, refunded, expired
+    status: Mapped[str] = mapped_column(String(12))  # a PaymentStatus
     amount_cop: Mapped[int] = mapped_column(Integer)
     external_ref: Mapped[str | None] = mapped_column(String(80), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,9 +8,25 @@ from enum import StrEnum
 
 
 class ChargeStatus(StrEnum):
+    """What a gateway answers to one charge or refund."""
+
     APPROVED = "approved"
     REJECTED = "rejected"
     PENDING = "pending"
+
+
+class PaymentStatus(StrEnum):
+    """A stored payment: the gateway's answer, then refunded or expired by the order's life."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    REFUNDED = "refunded"  # the order was cancelled after payment and the money went back
+    EXPIRED = "expired"  # still pending when the order was cancelled
+
+    @classmethod
+    def of_charge(cls, charge: ChargeStatus) -> PaymentStatus:
+        return cls(charge.value)
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,10 @@ from pydantic import BaseModel
 
 from commerce.identity.principal import Principal, Scope
 from commerce.marketplace import commands
-from commerce.marketplace.handlers import _authorize_buyer_action, load_order
+from commerce.marketplace.handlers import authorize_buyer_action, load_order
 from commerce.marketplace.models import Product
 from commerce.marketplace.order_request import check_order_request
 from commerce.marketplace.order_state import STATUS_ES, OrderStatus, can_transition
-from commerce.marketplace.payments import ChargeStatus
 from commerce.marketplace.schemas import OrderLineRead, ProductRead
 from commerce.shared.errors import IllegalTransition, InvalidInput, NotFound
 from commerce.shared.unit_of_work import UnitOfWork
@@ -66,9 +65,8 @@ def preview_place_order(*, uow: UnitOfWork, principal: Principal, cmd: commands.
 def preview_cancel_order(*, uow: UnitOfWork, principal: Principal, order_id: str) -> CancelOrderPreview:
     """Whether `CancelOrder` would cancel or refund the order, or the error it would raise."""
     order = load_order(uow, order_id)
-    _authorize_buyer_action(principal, order)
-    paid = any(p.status == ChargeStatus.APPROVED for p in order.payments)
-    refund = paid and order.status_enum in (OrderStatus.PAID, OrderStatus.PICKING)
+    authorize_buyer_action(principal, order)
+    refund = bool(order.payments_to_refund())
     if not refund and not can_transition(order.status_enum, OrderStatus.CANCELLED):
         raise IllegalTransition(f"El pedido {order.id} está {STATUS_ES[order.status_enum]} y ya no se puede cancelar.")
     return CancelOrderPreview(order_id=order.id, status=order.status, total_cop=order.total_cop, refund=refund)

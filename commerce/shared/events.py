@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -82,6 +83,14 @@ class StockReserved(_OrderEvent):
     warehouse: str
     lines: list[LineQty]
     expires_at: datetime | None
+
+
+class ReleaseReason(StrEnum):
+    """Why a reservation was released; consumers act on some (an expired order is cancelled)."""
+
+    RELEASED = "released"  # by hand (staff, a cart emptied)
+    EXPIRED = "expired"
+    ORDER_CANCELLED = "order_cancelled"
 
 
 class StockReleased(Event):
@@ -212,23 +221,6 @@ class ReorderInitiated(_PurchaseOrderEvent):
     name: ClassVar[str] = "reorder.initiated"
 
 
-class UserRegistered(Event):
-    name: ClassVar[str] = "user.registered"
-    user_id: int
-    role: str
-
-    def key(self) -> str:
-        return str(self.user_id)
-
-
-class UserVerified(Event):
-    name: ClassVar[str] = "user.verified"
-    user_id: int
-
-    def key(self) -> str:
-        return str(self.user_id)
-
-
 class PurchaseCompleted(_OrderEvent):
     name: ClassVar[str] = "purchase.completed"
     buyer_id: str
@@ -241,7 +233,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OrderCreated, StockReserved, StockReleased, PaymentSucceeded, PaymentFailed, OrderPaid,
         OrderCancelled, FulfillmentStarted, OrderShipped, OrderDelivered, StockUpdated,
         MovementRecorded, StockLow, StockLowPredicted, ReorderInitiated, ReorderApproved,
-        PurchaseOrderCreated, UserRegistered, UserVerified, PurchaseCompleted,
+        PurchaseOrderCreated, PurchaseCompleted,
     )
 }
 

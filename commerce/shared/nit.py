@@ -33,12 +33,3 @@ def normalize_nit(raw: str) -> str:
     if given != expected:
         raise InvalidNit(f"El NIT «{raw}» tiene un dígito de verificación inválido (debería ser {expected}).")
     return f"{base}-{given}"
-
-
-def is_valid_nit(raw: str) -> bool:
-    """True when `raw` is a NIT whose check digit is right."""
-    try:
-        normalize_nit(raw)
-    except InvalidNit:
-        return False
-    return True

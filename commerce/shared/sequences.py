@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, select, update
+from sqlalchemy import Integer, String, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commerce.shared.orm import Base
@@ -30,8 +30,3 @@ def next_value(uow: UnitOfWork, name: str, *, start: int = 1) -> int:
     uow.session.add(Counter(name=name, value=start))
     uow.session.flush()
     return start
-
-
-def peek_value(uow: UnitOfWork, name: str) -> int | None:
-    """The last value handed out, or None."""
-    return uow.session.scalar(select(Counter.value).where(Counter.name == name))

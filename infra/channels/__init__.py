@@ -1,1 +1,2 @@
-"""Delivery channels that reach users outside a request: web push (SSE), later WhatsApp."""
+"""Outbound channels that reach users outside a request: the WhatsApp Cloud API client, live web
+push (SSE) and the deliverer that sends pending buyer notifications on the channel last used."""

@@ -23,7 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from commerce.identity.channels import WEB, WHATSAPP, last_used_channel, normalize_phone, whatsapp_window_open
 from commerce.identity.models import User
-from commerce.notifications import BuyerNotification
+from commerce.notifications import BuyerNotification, NotificationStatus
 from commerce.shared.clock import utcnow
 from infra.channels.whatsapp_client import WhatsAppClient, WhatsAppSendError
 
@@ -141,8 +141,9 @@ def run_delivery_loop(
 
 def _is_due(now: datetime) -> ColumnElement[bool]:
     n = BuyerNotification
-    waiting = and_(n.status == "pending", or_(n.next_attempt_at.is_(None), n.next_attempt_at <= now))
-    abandoned = and_(n.status == "sending", n.next_attempt_at <= now)  # lease ran out: deliverer died
+    pending, sending = NotificationStatus.PENDING, NotificationStatus.SENDING
+    waiting = and_(n.status == pending, or_(n.next_attempt_at.is_(None), n.next_attempt_at <= now))
+    abandoned = and_(n.status == sending, n.next_attempt_at <= now)  # lease ran out: deliverer died
     return or_(waiting, abandoned)
 
 
@@ -162,7 +163,8 @@ def _claim(session_factory: SessionFactory, notification_id: int, now: datetime,
         result = cast(CursorResult[Any], session.execute(
             update(BuyerNotification)
             .where(BuyerNotification.id == notification_id, _is_due(now))
-            .values(status="sending", attempts=BuyerNotification.attempts + 1, next_attempt_at=now + policy.lease)
+            .values(status=NotificationStatus.SENDING, attempts=BuyerNotification.attempts + 1,
+                    next_attempt_at=now + policy.lease)
             .execution_options(synchronize_session=False)
         ))
         if result.rowcount != 1:
@@ -226,15 +228,15 @@ def _send(claim: Claim, whatsapp_client: WhatsAppClient | None, web_push: WebPus
 
 def _still_ours(claim: Claim) -> ColumnElement[bool]:
     # If our lease ran out and another deliverer re-claimed the row, its outcome wins.
-    return and_(BuyerNotification.id == claim.notification_id, BuyerNotification.status == "sending",
-                BuyerNotification.attempts == claim.attempts)
+    return and_(BuyerNotification.id == claim.notification_id,
+                BuyerNotification.status == NotificationStatus.SENDING, BuyerNotification.attempts == claim.attempts)
 
 
 def _record_success(session_factory: SessionFactory, claim: Claim, channel: str, now: datetime,
                     report: DeliveryReport) -> None:
     with session_factory() as session:
         session.execute(update(BuyerNotification).where(_still_ours(claim)).values(
-            status="sent", sent_at=now, channel=channel, next_attempt_at=None, last_error=None))
+            status=NotificationStatus.SENT, sent_at=now, channel=channel, next_attempt_at=None, last_error=None))
         session.commit()
     report.sent += 1
     report.channels[channel] = report.channels.get(channel, 0) + 1
@@ -247,10 +249,10 @@ def _record_failure(session_factory: SessionFactory, claim: Claim, exc: Exceptio
     give_up = isinstance(exc, NoChannel) or claim.attempts >= policy.max_attempts
     values: dict[str, Any] = {"last_error": reason[:200], "channel": claim.route.channel if claim.route else None}
     if give_up:
-        values.update(status="failed", next_attempt_at=None)
+        values.update(status=NotificationStatus.FAILED, next_attempt_at=None)
         report.failed += 1
     else:
-        values.update(status="pending", next_attempt_at=now + policy.backoff(claim.attempts))
+        values.update(status=NotificationStatus.PENDING, next_attempt_at=now + policy.backoff(claim.attempts))
         report.retrying += 1
     log.warning("notification %d: attempt %d failed (%s)%s", claim.notification_id, claim.attempts, reason,
                 "; giving up" if give_up else "")

@@ -1,0 +1,1 @@
+"""Payment gateway adapters of `commerce.marketplace.payments.PaymentGateway` (the local sandbox)."""

@@ -1,0 +1,1 @@
+"""The demo world (warehouses, sellers, products, buyers, orders) and its sales history, for `mestocker seed`."""

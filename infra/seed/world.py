@@ -33,7 +33,10 @@ from commerce.identity.models import User
 from commerce.identity.passwords import hash_password
 from commerce.identity.services import DEMO_PASSWORD
 from commerce.marketplace.models import Buyer, Order, OrderLine, Payment, Product, Seller
+from commerce.marketplace.order_state import OrderStatus
+from commerce.marketplace.payments import PaymentStatus
 from commerce.shared.clock import BOGOTA, utcnow
+from commerce.shared.events import ReleaseReason
 from commerce.shared.nit import normalize_nit
 from commerce.shared.sequences import Counter
 from infra.seed.history import DAYS, StockSpec, build_history
@@ -49,8 +52,8 @@ ORDER_TIMELINE: dict[str, dict[str, float]] = {
     "ORD-1004": {"created": 0.8, "paid": 0.75},
     "ORD-1005": {"created": 6.0, "cancelled": 5.0},
 }
-SHIPMENT_STATUS = {"paid": ShipmentStatus.QUEUED, "shipped": ShipmentStatus.SHIPPED,
-                   "delivered": ShipmentStatus.DELIVERED}
+SHIPMENT_STATUS = {OrderStatus.PAID: ShipmentStatus.QUEUED, OrderStatus.SHIPPED: ShipmentStatus.SHIPPED,
+                   OrderStatus.DELIVERED: ShipmentStatus.DELIVERED}
 STOCK_RESERVED_HOLD_NOTE = "Apartado manual (separación para cliente mayorista)"
 
 
@@ -199,13 +202,13 @@ def _orders(session: Session, world: dict[str, Any], now: datetime) -> None:
                                          quantity=line["quantity"], unit_price_cop=product["price_cop"]))
         order.total_cop = sum(line.quantity * line.unit_price_cop for line in order.lines)
         payment = data["payment"]
-        order.payments.append(Payment(id=f"PAY-{data['id']}-1", gateway=payment["gateway"], status=payment["status"],
-                                      amount_cop=order.total_cop,
+        order.payments.append(Payment(id=f"PAY-{data['id']}-1", gateway=payment["gateway"],
+                                      status=PaymentStatus(payment["status"]), amount_cop=order.total_cop,
                                       external_ref=f"{payment['gateway'].upper()}-{data['id']}",
                                       created_at=timeline.get("paid", timeline["created"])))
-        if data["status"] == "pending_payment":
+        if data["status"] == OrderStatus.PENDING_PAYMENT:
             order.payment_due_at = timeline["created"] + timedelta(hours=24)
-        if data["status"] == "cancelled":
+        if data["status"] == OrderStatus.CANCELLED:
             order.cancel_reason = "pago rechazado por la pasarela"
         session.add(order)
         _order_stock(session, data, timeline, reserved_by_orders, prices)
@@ -215,32 +218,33 @@ def _orders(session: Session, world: dict[str, Any], now: datetime) -> None:
 def _order_stock(session: Session, data: dict[str, Any], timeline: dict[str, datetime],
                  reserved_by_orders: dict[tuple[str, str], int], prices: dict[str, Any]) -> None:
     """Reservations, ledger rows and shipments that make a demo order's status true."""
-    status, warehouse = data["status"], data["warehouse"]
+    status, warehouse = OrderStatus(data["status"]), data["warehouse"]
     for line in data["lines"]:
         sku, qty = line["sku"], line["quantity"]
-        active = status in ("pending_payment", "paid")
+        active = status in (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID)
         reservation = Reservation(
             id=f"RSV-{data['id']}-{sku}", sku=sku, warehouse=warehouse, quantity=qty, kind=ReservationKind.ORDER,
             reference=data["id"], created_at=timeline["created"],
             status=ReservationStatus.ACTIVE if active else (
-                ReservationStatus.RELEASED if status == "cancelled" else ReservationStatus.CONSUMED),
-            expires_at=timeline["created"] + timedelta(hours=24) if status == "pending_payment" else None,
+                ReservationStatus.RELEASED if status == OrderStatus.CANCELLED else ReservationStatus.CONSUMED),
+            expires_at=timeline["created"] + timedelta(hours=24) if status == OrderStatus.PENDING_PAYMENT else None,
         )
         session.add(reservation)
         session.add(Movement(kind=MovementKind.RESERVATION, sku=sku, warehouse=warehouse, reserved_delta=qty,
                              reference=data["id"], occurred_at=timeline["created"]))
         if active:
             reserved_by_orders[(sku, warehouse)] += qty
-        elif status == "cancelled":
-            reservation.closed_at, reservation.close_reason = timeline["cancelled"], "order_cancelled"
+        elif status == OrderStatus.CANCELLED:
+            reservation.closed_at, reservation.close_reason = timeline["cancelled"], ReleaseReason.ORDER_CANCELLED
             session.add(Movement(kind=MovementKind.RELEASE, sku=sku, warehouse=warehouse, reserved_delta=-qty,
-                                 reference=data["id"], occurred_at=timeline["cancelled"], note="order_cancelled"))
+                                 reference=data["id"], occurred_at=timeline["cancelled"],
+                                 note=ReleaseReason.ORDER_CANCELLED))
         else:
             reservation.closed_at, reservation.close_reason = timeline["shipped"], "shipped"
             session.add(Movement(kind=MovementKind.SALE, sku=sku, warehouse=warehouse, on_hand_delta=-qty,
                                  reserved_delta=-qty, reference=data["id"], occurred_at=timeline["shipped"],
                                  unit_price_cop=prices[sku]["price_cop"]))
-    if status in ("paid", "shipped", "delivered"):
+    if status in SHIPMENT_STATUS:
         session.add(Shipment(
             order_id=data["id"], warehouse=warehouse,
             status=SHIPMENT_STATUS[status],

@@ -66,7 +66,7 @@ def test_record_query_and_forget(session: Session) -> None:
     session.commit()
     rows = query(session)
     assert len(rows) == 3 and rows[0].created_at.tzinfo is not None
-    assert rows[0].to_dict()["entities"] == {"EMAIL_ADDRESS": 1}
+    assert rows[0].entities == {"EMAIL_ADDRESS": 1}
     assert [r.request_id for r in query(session, principal_hash=alice)] == ["req-2", "req-1"]
     assert query(session, since=utcnow() + timedelta(minutes=1)) == []
     assert len(query(session, limit=1)) == 1

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
+from langchain_anthropic import ChatAnthropic
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import tool
+from langchain_openai import ChatOpenAI
 
-from router.breaker import CircuitBreaker
+from router.breaker import BreakerState, CircuitBreaker
 from router.models import ModelRegistry, RegisteredModel
 from router.policy import Policy
 from router.recording import RoutingRecord, collect_records, current_request_id
 from router.routed_model import UNAVAILABLE_TEXT, RoutedChatModel
 from tests.router.conftest import FakeChatModel, FakeClock
+from tests.router.fake_llm_servers import FakeLlmServer, Wire
 
 COMPLEX_PUBLIC = "Compara el café de Huila con el de Nariño y recomiéndame uno explicando por qué"
 SENSITIVE = "Tengo diabetes, compara los endulzantes y dime cuál me conviene y por qué"
@@ -177,7 +182,7 @@ def test_records_never_hold_raw_values(policy: Policy, clock: FakeClock) -> None
     s = Setup(policy, clock)
     text = "Soy Ana Gómez, CC 1.020.304.050, cel 3105551234, Calle 80 # 12-34, ana@gmail.com, tengo diabetes"
     s.model.invoke([HumanMessage(text)])
-    dumped = str(s.records[-1].as_dict())
+    dumped = str(dataclasses.asdict(s.records[-1]))
     for raw in ("Ana Gómez", "1.020.304.050", "3105551234", "Calle 80", "ana@gmail.com", "diabetes"):
         assert raw not in dumped
 
@@ -193,3 +198,60 @@ def test_async_path(policy: Policy, clock: FakeClock) -> None:
     s = Setup(policy, clock, local_fails=True)
     answer = asyncio.run(s.model.ainvoke([HumanMessage(SENSITIVE)]))
     assert answer.content == "respuesta offline" and not s.cloud.calls
+
+
+def _client(server: FakeLlmServer) -> BaseChatModel:
+    if server.wire == "openai":
+        return ChatOpenAI(model="m", base_url=server.base_url, api_key="k", timeout=5, max_retries=0)  # type: ignore[arg-type]
+    return ChatAnthropic(model="m", base_url=server.base_url, api_key="k", timeout=5, max_retries=0)  # type: ignore[call-arg,arg-type]
+
+
+def _http_registry(server: FakeLlmServer, breaker: CircuitBreaker, clock: FakeClock) -> ModelRegistry:
+    offline = FakeChatModel(reply="respuesta offline")
+    return ModelRegistry([RegisteredModel("local:a", "local", _client(server), breaker),
+                          RegisteredModel("offline", "offline", offline, CircuitBreaker(clock=clock))])
+
+
+@pytest.mark.parametrize("wire", ["openai", "anthropic"])
+@pytest.mark.parametrize(("status", "outage"), [(400, False), (404, False), (429, True), (500, True), (503, True)])
+def test_only_outages_open_the_breaker_over_http(
+    policy: Policy, clock: FakeClock, wire: Wire, status: int, outage: bool
+) -> None:
+    server = FakeLlmServer(wire, "respuesta local").start()
+    try:
+        server.status = status
+        breaker = CircuitBreaker(failure_threshold=2, open_seconds=30, clock=clock)
+        registry = _http_registry(server, breaker, clock)
+        records: list[RoutingRecord] = []
+        model = RoutedChatModel(registry=registry, policy=policy, sink=records.append)
+        for _ in range(3):  # a refused request still fails over to the next model in the chain
+            assert model.invoke([HumanMessage("hola")]).content == "respuesta offline"
+        assert (breaker.state is BreakerState.OPEN) is outage
+        assert len(server.bodies) == (2 if outage else 3)
+        if outage:
+            assert records[-1].errors == ["local:a: circuit open"]
+        else:
+            assert records[-1].errors[0].endswith(f"Error {status}"), records[-1].errors
+        server.status = 200
+        clock.advance(31)  # past the open interval: an open breaker lets a probe through
+        assert model.invoke([HumanMessage("hola")]).content == "respuesta local"
+        assert breaker.state is BreakerState.CLOSED
+    finally:
+        server.stop()
+
+
+def test_a_refused_probe_closes_the_circuit_instead_of_wedging_it(policy: Policy, clock: FakeClock) -> None:
+    server = FakeLlmServer("openai", "respuesta local").start()
+    try:
+        breaker = CircuitBreaker(failure_threshold=1, open_seconds=30, clock=clock)
+        registry = _http_registry(server, breaker, clock)
+        model = RoutedChatModel(registry=registry, policy=policy)
+        server.status = 503
+        model.invoke([HumanMessage("hola")])
+        assert breaker.state is BreakerState.OPEN
+        clock.advance(31)
+        server.status = 400  # the probe reaches a provider that is up but refuses this request
+        assert model.invoke([HumanMessage("hola")]).content == "respuesta offline"
+        assert breaker.state is BreakerState.CLOSED and breaker.allow()
+    finally:
+        server.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from commerce.identity.principal import Principal
-from commerce.shared.sequences import peek_value
+from commerce.shared.sequences import Counter
 from infra.bootstrap import Platform
 from tests.tools.conftest import ADMIN, ANDRES, CAFE, LAURA, TECH, Harness, events_named, level, snapshot
 
@@ -127,7 +127,8 @@ def test_create_order_confirmed_once(harness: Harness, platform: Platform) -> No
     assert replay.result["data"]["id"] == order["id"]  # type: ignore[index]
     assert len(snapshot(platform)["orders"]) == len(before["orders"]) + 1
     with platform.read_uow() as uow:
-        assert peek_value(uow, "order") == int(order["id"].split("-")[1])
+        counter = uow.session.get(Counter, "order")
+        assert counter is not None and counter.value == int(order["id"].split("-")[1])
 
 
 def test_same_tool_call_id_twice_creates_one_order(harness: Harness, platform: Platform) -> None:
