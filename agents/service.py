@@ -10,7 +10,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from agents.chat import ChatService, RoutingLogWriter
 from agents.graph import build_graph
 from agents.lexicon_source import lexicon_provider
-from agents.offline_model import OfflineChatModel
+from agents.offline import OfflineChatModel
 from commerce.shared.messagebus import MessageBus
 from router.models import ModelRegistry, RouterConfig
 from router.policy import Policy, load_default_policy

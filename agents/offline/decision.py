@@ -56,10 +56,6 @@ class Decision:
     args: dict[str, Any] = field(default_factory=dict)
     text: str | None = None
 
-    @property
-    def is_call(self) -> bool:
-        return self.tool is not None and self.text is None
-
 
 def _first_line_sku(args: dict[str, Any]) -> str | None:
     lines = args.get("lines") or []

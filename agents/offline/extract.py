@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from agents.offline.intents import KEYWORDS, phrase_at
 from agents.offline.lexicon import STOP_WORDS, Lexicon, ProductMatch
-from agents.offline.normalize import Utterance, fold, stem
+from agents.offline.normalize import Utterance, stem
+from commerce.shared.text import fold
 
 _ORDER_WORDS = frozenset({"pedido", "orden", "ord", "compra", "pedidos", "ordenes", "factura", "envio", "guia"})
 _PROPOSAL_WORDS = frozenset({"po", "propuesta", "propuestas", "borrador", "sugerencia", "reorden", "reposicion",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from agents.confirmations import YES_WORDS
 from agents.offline.normalize import Utterance, starts_like
 from tools.registry import AGENT_TOOLS
 
@@ -136,10 +137,6 @@ THANKS = frozenset([
     "gracias", "agradezco", "thanks", "thank", "listo", "perfecto", "genial", "excelente", "chevere", "bacano",
 ])
 BYES = frozenset(["chao", "adios", "bye", "hasta", "luego"])
-YES_WORDS = frozenset([
-    "si", "dale", "confirmo", "confirmado", "claro", "ok", "okay", "listo", "hagale", "vale", "acuerdo", "sip",
-])
-NO_WORDS = frozenset(["no", "nop", "nel", "negativo", "cancela"])
 
 
 ORDER_STATE_WORDS = frozenset(

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from agents.offline.normalize import Utterance, fold, parse, similar, stem
+from agents.offline.normalize import Utterance, parse, similar, stem
+from commerce.shared.text import fold
 
 # Function words and request words never name a product or a city.
 STOP_WORDS = frozenset(

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import re
 
+from agents.confirmations import NO_WORDS, YES_WORDS
 from agents.offline.arguments import BUILDERS, which_product
 from agents.offline.cues import scores
 from agents.offline.decision import Decision, ThreadContext
 from agents.offline.extract import Entities, extract
-from agents.offline.intents import (
-    BYES,
-    GREETINGS,
-    NO_WORDS,
-    THANKS,
-    YES_WORDS,
-    keyword_scores,
-    phrase_at,
-)
+from agents.offline.intents import BYES, GREETINGS, THANKS, keyword_scores, phrase_at
 from agents.offline.lexicon import Lexicon, ProductMatch
 from agents.offline.normalize import Utterance, parse
+from tools.registry import WRITE_TOOLS
 
 THRESHOLD = 1.5
 # Ties go to the more specific request (a cancellation mentions an order, not the other way round).
@@ -32,7 +26,6 @@ PRIORITY = (
 _CORRECTION = re.compile(r"^\W*(no\b\W*)?(mejor|m[aá]s bien|en vez de eso|en cambio|prefiero)\b\W*", re.IGNORECASE)
 # "a -5000", "menos 3 unidades" is not a typo to silently fix: the sign is lost when text is folded.
 _NEGATIVE = re.compile(r"(?:^|[\s(:=])[-−]\s*\$?\s*\d")
-_WRITES = frozenset({"transfer_stock", "cancel_order", "create_order", "update_price", "approve_reorder"})
 FOLLOW_UP_STARTS = ("y", "tambien", "ahora", "igual", "lo", "la", "mismo", "pero", "entonces", "otra")
 
 
@@ -116,7 +109,7 @@ def _follow_up_tool(utt: Utterance, ents: Entities, ctx: ThreadContext) -> str |
     stated = (ents.product.skus or ents.codes or ents.order_id or ents.quantity or ents.days or ents.price
               or ents.all_warehouses or ents.order_status or ents.limit)
     starts_like_follow_up = bool(utt.tokens) and utt.tokens[0] in FOLLOW_UP_STARTS
-    if ctx.tool in _WRITES and not (starts_like_follow_up or ents.price or ents.quantity):
+    if ctx.tool in WRITE_TOOLS and not (starts_like_follow_up or ents.price or ents.quantity):
         return None  # a write is repeated only when the message clearly continues it ("y 10 más a Medellín")
     return ctx.tool if stated or (starts_like_follow_up and len(utt.tokens) <= 6) else None
 

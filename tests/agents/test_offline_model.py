@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
+from agents.offline import Lexicon, OfflineChatModel
 from agents.offline.extract import extract
 from agents.offline.model import respond
 from agents.offline.normalize import parse
-from agents.offline_model import AGENT_TOOLS, Lexicon, OfflineChatModel
+from tools.registry import AGENT_TOOLS
 
 WORLD = Path(__file__).resolve().parents[2] / "infra" / "seed" / "demo-world.json"
 ALL_TOOLS: dict[str, dict[str, Any]] = {tool: {} for tools in AGENT_TOOLS.values() for tool in tools}
