@@ -35,11 +35,11 @@ class ThreadContext:
         self.warehouse = args.get("warehouse") or args.get("to_warehouse") or self.warehouse
         self.proposal_id = args.get("proposal_id") or self.proposal_id
 
-    def remember_result(self, data: Any) -> None:
+    def remember_result(self, data: Any, order_prefix: str) -> None:
         """An order a tool just created or showed becomes "ese pedido" for the next turn."""
         if isinstance(data, dict):
             found = data.get("order_id") or data.get("id")
-            if isinstance(found, str) and found.upper().startswith("ORD-"):
+            if isinstance(found, str) and found.upper().startswith(order_prefix):
                 self.order_id = found.upper()
 
     def remember_text(self, ents: Entities) -> None:

@@ -49,6 +49,15 @@ CITY_NICKNAMES = {
 _NICKNAMES = frozenset(n for nicks in CITY_NICKNAMES.values() for n in nicks)
 _GENERIC_PLACE_WORDS = frozenset({"bodega", "zona", "franca", "centro", "norte", "sur", "calle", "carrera", "sede"})
 _UNIT_WORDS = frozenset({"g", "kg", "gr", "ml", "l", "x", "w", "cm", "mm", "bt"})
+# Purchase orders (reorder proposals) are numbered PO-0001, PO-0002… by commerce/fulfillment/handlers.py.
+# Unlike order ids, none are passed in, so the lexicon knows their shape from here.
+PROPOSAL_PREFIX = "PO-"
+PROPOSAL_DIGITS = 4
+
+
+def proposal_id(number: int) -> str:
+    """The purchase-order id of a number: 4 → "PO-0004"."""
+    return f"{PROPOSAL_PREFIX}{number:0{PROPOSAL_DIGITS}d}"
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,10 @@ from agents.handoffs import HANDOFF_PREFIX, is_handoff
 from agents.offline.compose import compose
 from agents.offline.decision import Decision, ThreadContext
 from agents.offline.extract import extract
-from agents.offline.intents import TOOL_OWNER
 from agents.offline.lexicon import Lexicon
 from agents.offline.normalize import parse
 from agents.offline.planner import decide
+from tools.registry import TOOL_OWNER
 
 MODEL_NAME = "mestocker-offline"
 # Where a clarifying question records the tool and the arguments it already has (read back next turn).
@@ -114,7 +114,7 @@ def thread_context(history: Sequence[BaseMessage], lexicon: Lexicon) -> ThreadCo
         elif m.type == "human":
             ctx.remember_text(extract(parse(m.text), lexicon))
         elif isinstance(m, ToolMessage):
-            ctx.remember_result(_result_data(m))
+            ctx.remember_result(_result_data(m), lexicon.order_prefix)
     return ctx
 
 

@@ -5,23 +5,17 @@ from __future__ import annotations
 import re
 
 from agents.confirmations import NO_WORDS, YES_WORDS
-from agents.offline.arguments import BUILDERS, which_product
-from agents.offline.cues import scores
+from agents.offline.arguments import which_product
 from agents.offline.decision import Decision, ThreadContext
 from agents.offline.extract import Entities, extract
-from agents.offline.intents import BYES, GREETINGS, THANKS, keyword_scores, phrase_at
+from agents.offline.keywords import BYES, GREETINGS, THANKS, phrase_at
 from agents.offline.lexicon import Lexicon, ProductMatch
 from agents.offline.normalize import Utterance, parse
+from agents.offline.rules import THRESHOLD
+from agents.offline.scoring import best, keyword_scores, scores
+from agents.offline.tools import RULES
 from tools.registry import WRITE_TOOLS
 
-THRESHOLD = 1.5
-# Ties go to the more specific request (a cancellation mentions an order, not the other way round).
-PRIORITY = (
-    "cancel_order", "approve_reorder", "transfer_stock", "update_price", "track_shipment",
-    "get_stock_movements", "list_low_stock", "top_products", "sales_summary", "list_reorder_proposals",
-    "create_order", "escalate_to_human", "search_knowledge", "list_orders", "get_order", "get_stock",
-    "search_products",
-)
 # "no, mejor a 10.900" / "más bien 5": what follows the correction is the request (a follow-up).
 _CORRECTION = re.compile(r"^\W*(no\b\W*)?(mejor|m[aá]s bien|en vez de eso|en cambio|prefiero)\b\W*", re.IGNORECASE)
 # "a -5000", "menos 3 unidades" is not a typo to silently fix: the sign is lost when text is folded.
@@ -36,7 +30,7 @@ def decide(text: str, ctx: ThreadContext, lexicon: Lexicon) -> Decision:
     utt = parse(_CORRECTION.sub("", text, count=1) or text)
     ents = extract(utt, lexicon)
     _focus_product(utt, ents, lexicon)
-    tool = _best(scores(utt, ents, ctx))
+    tool = best(scores(utt, ents, ctx))
     if ctx.asked and _answers(utt, ents) and max(keyword_scores(utt).values(), default=0.0) < THRESHOLD:
         tool = ctx.asked  # the reply to our own question: "¿cuántas unidades?" → "doce", "¿qué pedido?" → "el 1004"
     small_talk = _small_talk(utt, tool)
@@ -46,7 +40,7 @@ def decide(text: str, ctx: ThreadContext, lexicon: Lexicon) -> Decision:
         tool = _follow_up_tool(utt, ents, ctx)
     if tool is None:
         return _no_intent(ents, lexicon)
-    return BUILDERS[tool](utt, ents, ctx, lexicon)
+    return RULES[tool].build(utt, ents, ctx, lexicon)
 
 
 def _focus_product(utt: Utterance, ents: Entities, lexicon: Lexicon) -> None:
@@ -75,13 +69,6 @@ def _answers(utt: Utterance, ents: Entities) -> bool:
     stated = (ents.product.skus or ents.codes or ents.order_id or ents.proposal_id or ents.quantity or ents.price
               or ents.days)
     return bool(stated) and len(utt.tokens) <= 8
-
-
-def _best(scores: dict[str, float]) -> str | None:
-    if not scores:
-        return None
-    tool = max(scores, key=lambda t: (scores[t], -PRIORITY.index(t) if t in PRIORITY else -99))
-    return tool if scores[tool] >= THRESHOLD else None
 
 
 def _small_talk(utt: Utterance, tool: str | None) -> str | None:
