@@ -21,6 +21,11 @@ _CORRECTION = re.compile(r"^\W*(no\b\W*)?(mejor|m[aá]s bien|en vez de eso|en ca
 # "a -5000", "menos 3 unidades" is not a typo to silently fix: the sign is lost when text is folded.
 _NEGATIVE = re.compile(r"(?:^|[\s(:=])[-−]\s*\$?\s*\d")
 FOLLOW_UP_STARTS = ("y", "tambien", "ahora", "igual", "lo", "la", "mismo", "pero", "entonces", "otra")
+# Length cut-offs, in tokens: a value stated in a short message answers our question ("el 1004", "doce");
+# a bare continuation ("¿y ahora?") repeats the last tool; a "sí"/"no" of up to three words is small talk.
+ANSWER_MAX_TOKENS = 8
+FOLLOW_UP_MAX_TOKENS = 6
+SHORT_REPLY_MAX_TOKENS = 3
 
 
 def decide(text: str, ctx: ThreadContext, lexicon: Lexicon) -> Decision:
@@ -49,12 +54,12 @@ def _focus_product(utt: Utterance, ents: Entities, lexicon: Lexicon) -> None:
     spans = utt.clause_spans()
     if len(ents.product.skus) < 2 or len(spans) < 2:
         return
-    best, focus = 0.0, None
+    strongest, focus = 0.0, None
     for a, b in spans:
         clause = Utterance(text="", tokens=utt.tokens[a:b], money={i - a for i in utt.money if a <= i < b})
         top = max(keyword_scores(clause).values(), default=0.0)
-        if top > best:
-            best, focus = top, (a, clause)
+        if top > strongest:
+            strongest, focus = top, (a, clause)
     if focus is None:
         return
     offset, clause = focus
@@ -68,7 +73,7 @@ def _answers(utt: Utterance, ents: Entities) -> bool:
     """A short message that states a value (a number, a product, a place, an id) answers a question."""
     stated = (ents.product.skus or ents.codes or ents.order_id or ents.proposal_id or ents.quantity or ents.price
               or ents.days)
-    return bool(stated) and len(utt.tokens) <= 8
+    return bool(stated) and len(utt.tokens) <= ANSWER_MAX_TOKENS
 
 
 def _small_talk(utt: Utterance, tool: str | None) -> str | None:
@@ -82,9 +87,10 @@ def _small_talk(utt: Utterance, tool: str | None) -> str | None:
     if toks & GREETINGS or phrase_at(utt, "que mas") == 0 or phrase_at(utt, "que tal") == 0:
         return ("¡Hola! Soy el asistente de MeStocker. Puedo ayudarte con inventario, pedidos, ventas, "
                 "precios y dudas sobre envíos o devoluciones. ¿Qué necesitas?")
-    if len(utt.tokens) <= 3 and utt.tokens[0] in NO_WORDS:
+    short = len(utt.tokens) <= SHORT_REPLY_MAX_TOKENS
+    if short and utt.tokens[0] in NO_WORDS:
         return "Entendido, no haré nada. ¿Te ayudo con algo más?"
-    if len(utt.tokens) <= 3 and (utt.tokens[0] in YES_WORDS or " ".join(utt.tokens) == "de acuerdo"):
+    if short and (utt.tokens[0] in YES_WORDS or " ".join(utt.tokens) == "de acuerdo"):
         return "No tengo ninguna acción pendiente de confirmar. ¿En qué te ayudo?"
     return None
 
@@ -98,7 +104,7 @@ def _follow_up_tool(utt: Utterance, ents: Entities, ctx: ThreadContext) -> str |
     starts_like_follow_up = bool(utt.tokens) and utt.tokens[0] in FOLLOW_UP_STARTS
     if ctx.tool in WRITE_TOOLS and not (starts_like_follow_up or ents.price or ents.quantity):
         return None  # a write is repeated only when the message clearly continues it ("y 10 más a Medellín")
-    return ctx.tool if stated or (starts_like_follow_up and len(utt.tokens) <= 6) else None
+    return ctx.tool if stated or (starts_like_follow_up and len(utt.tokens) <= FOLLOW_UP_MAX_TOKENS) else None
 
 
 def _no_intent(ents: Entities, lexicon: Lexicon) -> Decision:

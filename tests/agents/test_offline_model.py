@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
+from agents.confirmations import NO_WORDS, YES_WORDS, read_decision
+from agents.confirmations import Decision as ConfirmDecision
 from agents.offline import Lexicon, OfflineChatModel
 from agents.offline.extract import extract
 from agents.offline.model import respond
@@ -444,3 +446,17 @@ def test_rule_index_refuses_a_tool_twice_and_shared_priorities() -> None:
 def test_a_keyword_is_listed_once_per_tool(tool: str) -> None:
     phrases = [phrase for phrase, _ in RULES[tool].keywords]
     assert len(phrases) == len(set(phrases)), "a repeated keyword silently doubles its weight"
+
+
+@pytest.mark.parametrize("word", sorted(YES_WORDS | NO_WORDS))
+def test_yes_no_words_mean_the_same_to_the_model_and_to_confirmations(lexicon: Lexicon, word: str) -> None:
+    says_yes = word in YES_WORDS
+    assert read_decision(word) is (ConfirmDecision.CONFIRM if says_yes else ConfirmDecision.CANCEL)
+    reply = str(ask(lexicon, word).content)
+    if word == "listo":  # also a thanks: "¡Con gusto!" comes first
+        assert reply.startswith("¡Con gusto!")
+    elif word == "cancela":  # also the cancel verb: the model asks which order
+        assert "pedido" in reply
+    else:
+        expected = "No tengo ninguna acción pendiente" if says_yes else "Entendido, no haré nada"
+        assert reply.startswith(expected)

@@ -166,8 +166,8 @@ LIST_REORDER_PROPOSALS = ToolRule(
 # ----- approve_reorder ----------------------------------------------------------------------------------
 def approve_reorder(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision:
     # "apruebe la 1" right after the list: a bare number that fits a proposal number is the proposal's.
-    fits = ents.quantity and ents.quantity < 10**PROPOSAL_DIGITS
-    proposal = ents.proposal_id or (proposal_id(ents.quantity) if ents.quantity and fits else None) or ctx.proposal_id
+    bare = ents.quantity if ents.quantity and ents.quantity < 10**PROPOSAL_DIGITS else None
+    proposal = ents.proposal_id or (proposal_id(bare) if bare else None) or ctx.proposal_id
     if proposal is None:
         question = f"¿Qué propuesta de reabastecimiento quieres aprobar (por ejemplo, {proposal_id(1)})?"
         return Decision("approve_reorder", text=question)
