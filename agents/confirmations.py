@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from enum import StrEnum
+
+from commerce.shared.text import fold
 
 
 class Decision(StrEnum):
@@ -13,15 +14,23 @@ class Decision(StrEnum):
     OTHER = "other"
 
 
-_YES = {
-    "si", "sii", "siii", "sip", "dale", "confirmo", "confirmado", "confirmar", "confirma", "claro", "listo", "ok",
-    "okay", "okey", "vale", "hagale", "hazlo", "adelante", "correcto", "afirmativo", "perfecto", "de una", "por favor",
-    "procede", "proceda", "yes", "va", "sale", "obvio", "exacto", "asi es", "eso", "de acuerdo", "acepto",
+# Words that say yes or no wherever they stand. The offline model reads them too, when no question is
+# pending ("sí" with nothing to confirm gets "no tengo ninguna acción pendiente"): agents/offline/planner.py.
+YES_WORDS = frozenset(
+    {"si", "sip", "dale", "confirmo", "confirmado", "claro", "listo", "ok", "okay", "vale", "hagale", "acuerdo"}
+)
+NO_WORDS = frozenset({"no", "nop", "nel", "negativo", "cancela"})
+# These answer "¿Confirmas? (sí/no)" only: elsewhere "para", "eso" or "va" start ordinary requests
+# ("¿y para Medellín?"), so the model's small talk must not read them as yes or no.
+_YES = YES_WORDS | {
+    "sii", "siii", "confirmar", "confirma", "okey", "hazlo", "adelante", "correcto", "afirmativo", "perfecto",
+    "de una", "por favor", "procede", "proceda", "yes", "va", "sale", "obvio", "exacto", "asi es", "eso",
+    "de acuerdo", "acepto",
 }
-_NO = {
-    "no", "nop", "nope", "noo", "cancela", "cancelar", "cancelalo", "cancelala", "mejor no", "olvidalo", "olvida",
-    "negativo", "para", "detente", "ni de riesgos", "nada", "todavia no", "aun no", "no gracias", "dejalo asi",
-    "no lo hagas", "no confirmo", "rechazo", "rechazar", "no quiero",
+_NO = NO_WORDS | {
+    "nope", "noo", "cancelar", "cancelalo", "cancelala", "mejor no", "olvidalo", "olvida", "para", "detente",
+    "ni de riesgos", "nada", "todavia no", "aun no", "no gracias", "dejalo asi", "no lo hagas", "no confirmo",
+    "rechazo", "rechazar", "no quiero",
 }
 
 
@@ -30,9 +39,8 @@ _UNSURE = {"no se", "no entiendo", "no entendi", "no estoy", "no recuerdo", "si 
 
 
 def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"[^a-z0-9 ]+", " ", text).strip()
+    """Folded words only: punctuation and emoji are dropped ("¡Sí!" → "si")."""
+    return re.sub(r"[^a-z0-9 ]+", " ", fold(text)).strip()
 
 
 def read_decision(message: str) -> Decision:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from agents.offline_model import Lexicon
+from agents.offline import Lexicon
 from commerce.fulfillment.models import Warehouse
 from commerce.marketplace.models import Product
 from commerce.shared.messagebus import MessageBus

@@ -13,6 +13,12 @@ AGENT_TOOLS: dict[str, list[str]] = {
                "search_products"],
     "support": ["search_knowledge", "escalate_to_human", "search_products"],
 }
+# Tools every agent has (the catalog search) belong to no one agent; every other tool has one owner, the
+# agent a handoff goes to when another agent is asked for it.
+SHARED_TOOLS: frozenset[str] = frozenset.intersection(*(frozenset(tools) for tools in AGENT_TOOLS.values()))
+TOOL_OWNER: dict[str, str] = {
+    tool: agent for agent, tools in AGENT_TOOLS.items() for tool in tools if tool not in SHARED_TOOLS
+}
 
 _ALL: list[BaseTool] = [
     inventory.get_stock, inventory.list_low_stock, inventory.get_stock_movements, inventory.transfer_stock,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from agents.offline.lexicon import Lexicon
@@ -21,13 +22,9 @@ _AFTER = {
 MAX_ITEMS = 5
 
 
-def parse_result(content: Any) -> dict[str, Any]:
-    """The tool result as a dict; plain text becomes {"status": "ok", "message": text}."""
-    if isinstance(content, dict):
-        return content
-    if isinstance(content, list):
-        content = " ".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
-    text = str(content or "").strip()
+def parse_result(content: str) -> dict[str, Any]:
+    """The tool result (a ToolMessage's text) as a dict; plain text becomes {"status": "ok", "message": text}."""
+    text = content.strip()
     try:
         value = json.loads(text)
     except (json.JSONDecodeError, ValueError):
@@ -37,8 +34,8 @@ def parse_result(content: Any) -> dict[str, Any]:
     return {"status": "ok", "message": "", "data": value}
 
 
-def compose(results: list[tuple[str, Any]], lexicon: Lexicon) -> str:
-    """One reply for all the (tool name, content) results of this turn."""
+def compose(results: Sequence[tuple[str, str]], lexicon: Lexicon) -> str:
+    """One reply for all the (tool name, ToolMessage text) results of this turn."""
     parts = [_one(name, parse_result(content), lexicon) for name, content in results]
     return "\n\n".join(p for p in parts if p) or "Listo."
 

@@ -35,11 +35,11 @@ class ThreadContext:
         self.warehouse = args.get("warehouse") or args.get("to_warehouse") or self.warehouse
         self.proposal_id = args.get("proposal_id") or self.proposal_id
 
-    def remember_result(self, data: Any) -> None:
+    def remember_result(self, data: Any, order_prefix: str) -> None:
         """An order a tool just created or showed becomes "ese pedido" for the next turn."""
         if isinstance(data, dict):
             found = data.get("order_id") or data.get("id")
-            if isinstance(found, str) and found.upper().startswith("ORD-"):
+            if isinstance(found, str) and found.upper().startswith(order_prefix):
                 self.order_id = found.upper()
 
     def remember_text(self, ents: Entities) -> None:
@@ -55,10 +55,6 @@ class Decision:
     tool: str | None = None
     args: dict[str, Any] = field(default_factory=dict)
     text: str | None = None
-
-    @property
-    def is_call(self) -> bool:
-        return self.tool is not None and self.text is None
 
 
 def _first_line_sku(args: dict[str, Any]) -> str | None:

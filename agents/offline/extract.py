@@ -5,10 +5,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from agents.offline.intents import KEYWORDS, phrase_at
-from agents.offline.lexicon import STOP_WORDS, Lexicon, ProductMatch
-from agents.offline.normalize import Utterance, fold, stem
+from agents.offline.keywords import keyword_words, phrase_at
+from agents.offline.lexicon import STOP_WORDS, Lexicon, ProductMatch, proposal_id
+from agents.offline.normalize import Utterance, stem
+from commerce.shared.text import fold
 
+# What a bare number means depends on its size:
+MIN_ORDER_NUMBER = 100  # order numbers have three digits or more ("pedido 1001"); smaller ones are quantities
+# After an article alone ("¿y el 1002?", "estado de la 1004") only an order-sized number of four digits is an
+# order: "el 500" is more often units or money.
+MIN_BARE_ORDER_NUMBER = 1000
+MIN_PRICE_COP = 1000  # nothing in the catalog costs less than $1.000: a smaller number is a quantity
+MAX_LIMIT = 50  # "top 3", "los 10 más vendidos": a ranking asks for a handful; more is a quantity or money
+MAX_QUANTITY = 1_000_000  # from a million up a number is money or an id, never units
 _ORDER_WORDS = frozenset({"pedido", "orden", "ord", "compra", "pedidos", "ordenes", "factura", "envio", "guia"})
 _PROPOSAL_WORDS = frozenset({"po", "propuesta", "propuestas", "borrador", "sugerencia", "reorden", "reposicion",
                              "reabastecimiento"})
@@ -117,12 +126,12 @@ def _order_id(utt: Utterance, lexicon: Lexicon, used: set[int]) -> str | None:
     known = set(lexicon.order_ids)
     for i in range(len(utt.tokens)):
         n = _int_at(utt, i)
-        if n is None or i in used or n < 100:
+        if n is None or i in used or n < MIN_ORDER_NUMBER:
             continue
         order_id = f"{lexicon.order_prefix}{n}"
         explicit = _after_words(utt, i, _ORDER_WORDS) and not _after_words(utt, i, frozenset({"compra"}), 1)
         # "¿y el 1002?", "estado de la 1004": an order-sized number after an article, not money nor units.
-        named = (n >= 1000 and i > 0 and utt.tokens[i - 1] in _ARTICLES and i not in utt.money
+        named = (n >= MIN_BARE_ORDER_NUMBER and i > 0 and utt.tokens[i - 1] in _ARTICLES and i not in utt.money
                  and not set(utt.tokens[i + 1 : i + 2]) & _UNIT_WORDS)
         if explicit or named or order_id in known or (i > 0 and utt.tokens[i - 1] == "ord"):
             used.add(i)
@@ -141,7 +150,7 @@ def _proposal_id(utt: Utterance, used: set[int]) -> str | None:
         after_po_phrase = j >= 3 and utt.tokens[j - 3 : j] == ["orden", "de", "compra"]
         if after_po_phrase or _after_words(utt, i, _PROPOSAL_WORDS):
             used.add(i)
-            return f"PO-{n:04d}"
+            return proposal_id(n)
     return None
 
 
@@ -163,7 +172,7 @@ def _limit(utt: Utterance, used: set[int]) -> int | None:
     toks = utt.tokens
     for i in range(len(toks)):
         n = _int_at(utt, i)
-        if n is None or i in used or i in utt.money or not 0 < n <= 50:
+        if n is None or i in used or i in utt.money or not 0 < n <= MAX_LIMIT:
             continue
         before_top = i > 0 and toks[i - 1] in ("top", "primeros", "mejores")
         after = toks[i + 1 : i + 3]
@@ -180,7 +189,7 @@ def _max_price(utt: Utterance, used: set[int]) -> int | None:
             continue
         for i in range(start + len(cue.split()), min(start + len(cue.split()) + 3, len(utt.tokens))):
             n = _int_at(utt, i)
-            if n is not None and i not in used and n >= 1000:
+            if n is not None and i not in used and n >= MIN_PRICE_COP:
                 used.add(i)
                 return n
     return None
@@ -194,7 +203,7 @@ def _price(utt: Utterance, used: set[int]) -> int | None:
     # "ponle 45000 al café": a large bare number next to a price word is money too.
     for i in range(len(utt.tokens)):
         n = _int_at(utt, i)
-        if n is not None and i not in used and n >= 1000 and utt.tokens[i - 1 : i] != ["ord"]:
+        if n is not None and i not in used and n >= MIN_PRICE_COP and utt.tokens[i - 1 : i] != ["ord"]:
             near = utt.tokens[max(0, i - 3) : i]
             if any(w in near for w in ("precio", "a", "en", "por", "vale", "cueste", "valga", "cobra")):
                 used.add(i)
@@ -206,7 +215,7 @@ def _quantity(utt: Utterance, lexicon: Lexicon, product: ProductMatch, used: set
     candidates = []
     for i in range(len(utt.tokens)):
         n = _int_at(utt, i)
-        if n is None or i in used or not 0 < n < 1_000_000:
+        if n is None or i in used or not 0 < n < MAX_QUANTITY:
             continue
         if i in utt.money and not (set(utt.tokens[i + 1 : i + 3]) & _UNIT_WORDS):
             continue
@@ -256,7 +265,7 @@ def search_query(utt: Utterance, lexicon: Lexicon, ents: Entities, skip: set[int
         return " ".join(lexicon.sku_words(ents.product.sku)[:2])
     if words:
         return " ".join(dict.fromkeys(words))
-    keywords = {k for family in KEYWORDS.values() for phrase, _ in family for k in phrase.split()}
+    keywords = set(keyword_words())
     rest = [
         tok for i, tok in enumerate(utt.tokens)
         if i not in skip and tok not in STOP_WORDS and tok not in _MONEY_WORDS and not tok[0].isdigit() and len(tok) > 2

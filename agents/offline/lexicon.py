@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from agents.offline.normalize import Utterance, fold, parse, similar, stem
+from agents.offline.normalize import Utterance, parse, similar, stem
+from commerce.shared.text import fold
 
 # Function words and request words never name a product or a city.
 STOP_WORDS = frozenset(
@@ -48,6 +49,26 @@ CITY_NICKNAMES = {
 _NICKNAMES = frozenset(n for nicks in CITY_NICKNAMES.values() for n in nicks)
 _GENERIC_PLACE_WORDS = frozenset({"bodega", "zona", "franca", "centro", "norte", "sur", "calle", "carrera", "sede"})
 _UNIT_WORDS = frozenset({"g", "kg", "gr", "ml", "l", "x", "w", "cm", "mm", "bt"})
+# Product matching. The first word of a name is its head noun ("Café molido…"), so it weighs more; a category
+# word only hints. A winner must lead the runner-up by 30%; otherwise every candidate within 60% of the top is
+# offered, at most four, in one question.
+HEAD_NOUN_WEIGHT = 1.5
+CATEGORY_WEIGHT = 0.5
+CLEAR_LEAD = 1.3
+CANDIDATE_SHARE = 0.6
+MAX_CANDIDATES = 4
+# Match quality of a message word against a catalog word: a shared prefix ("cafes"/"cafe") beats a typo.
+PREFIX_QUALITY = 0.9
+TYPO_QUALITY = 0.8
+# Purchase orders (reorder proposals) are numbered PO-0001, PO-0002… by commerce/fulfillment/handlers.py.
+# Unlike order ids, none are passed in, so the lexicon knows their shape from here.
+PROPOSAL_PREFIX = "PO-"
+PROPOSAL_DIGITS = 4
+
+
+def proposal_id(number: int) -> str:
+    """The purchase-order id of a number: 4 → "PO-0004"."""
+    return f"{PROPOSAL_PREFIX}{number:0{PROPOSAL_DIGITS}d}"
 
 
 @dataclass(frozen=True)
@@ -125,11 +146,11 @@ class Lexicon:
         index: dict[str, list[tuple[str, float]]] = {}
         for sku, words in per_product.items():
             for pos, w in enumerate(dict.fromkeys(words)):
-                weight = (1 + math.log(n / df[w])) * (1.5 if pos == 0 else 1.0)
+                weight = (1 + math.log(n / df[w])) * (HEAD_NOUN_WEIGHT if pos == 0 else 1.0)
                 index.setdefault(w, []).append((sku, weight))
         for p in self.products:
             for w in _name_words(p.category):
-                index.setdefault(w, []).append((p.sku, 0.5))
+                index.setdefault(w, []).append((p.sku, CATEGORY_WEIGHT))
         return index
 
     def match_products(self, utt: Utterance, skip: Iterable[int] = ()) -> ProductMatch:
@@ -174,9 +195,9 @@ class Lexicon:
             if base == word or tok == word:
                 hits[word] = 1.0
             elif len(base) >= 4 and len(word) >= 4 and (word.startswith(base) or base.startswith(word)):
-                hits[word] = 0.9
+                hits[word] = PREFIX_QUALITY
             elif len(base) >= 5 and similar(base, word):
-                hits[word] = 0.8
+                hits[word] = TYPO_QUALITY
         return hits
 
     def sku_words(self, sku: str) -> list[str]:
@@ -265,9 +286,9 @@ def _best(scores: dict[str, float]) -> tuple[str, ...]:
         return ()
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
     top = ranked[0][1]
-    if len(ranked) == 1 or ranked[1][1] * 1.3 <= top:
+    if len(ranked) == 1 or ranked[1][1] * CLEAR_LEAD <= top:
         return (ranked[0][0],)
-    return tuple(sku for sku, score in ranked if score >= top * 0.6)[:4]
+    return tuple(sku for sku, score in ranked if score >= top * CANDIDATE_SHARE)[:MAX_CANDIDATES]
 
 
 def _abbreviates(tok: str, alias: str) -> bool:

@@ -21,10 +21,10 @@ from agents.handoffs import HANDOFF_PREFIX, is_handoff
 from agents.offline.compose import compose
 from agents.offline.decision import Decision, ThreadContext
 from agents.offline.extract import extract
-from agents.offline.intents import TOOL_OWNER
 from agents.offline.lexicon import Lexicon
 from agents.offline.normalize import parse
 from agents.offline.planner import decide
+from tools.registry import TOOL_OWNER
 
 MODEL_NAME = "mestocker-offline"
 # Where a clarifying question records the tool and the arguments it already has (read back next turn).
@@ -88,13 +88,13 @@ def respond(messages: Sequence[BaseMessage], tools: dict[str, dict[str, Any]], l
     tail = list(messages[human_at + 1 :])
     names_by_id = _tool_names_by_id(messages)
     results = [
-        (names_by_id.get(m.tool_call_id, m.name or ""), m.content)
+        (names_by_id.get(m.tool_call_id, m.name or ""), m.text)
         for m in tail
         if isinstance(m, ToolMessage) and not is_handoff(names_by_id.get(m.tool_call_id, m.name or ""))
     ]
     if results and not isinstance(messages[-1], AIMessage):
         return AIMessage(content=compose(results, lexicon))
-    text = _text(messages[human_at])
+    text = messages[human_at].text
     ctx = thread_context(messages[:human_at], lexicon)
     handoffs = [tc["name"] for m in tail if isinstance(m, AIMessage) for tc in m.tool_calls if is_handoff(tc["name"])]
     decision = decide(text, ctx, lexicon)
@@ -112,15 +112,15 @@ def thread_context(history: Sequence[BaseMessage], lexicon: Lexicon) -> ThreadCo
                 if not is_handoff(tc["name"]):
                     ctx.remember_call(tc["name"], tc.get("args") or {})
         elif m.type == "human":
-            ctx.remember_text(extract(parse(_text(m)), lexicon))
+            ctx.remember_text(extract(parse(m.text), lexicon))
         elif isinstance(m, ToolMessage):
-            ctx.remember_result(_result_data(m))
+            ctx.remember_result(_result_data(m), lexicon.order_prefix)
     return ctx
 
 
 def _result_data(message: ToolMessage) -> Any:
     try:
-        return json.loads(str(message.content)).get("data")
+        return json.loads(message.text).get("data")
     except (ValueError, AttributeError):
         return None
 
@@ -185,7 +185,7 @@ def _call_seed(messages: Sequence[BaseMessage]) -> str:
     """Deterministic per thread position: same thread → same ids; a new turn → new ids."""
     digest = hashlib.sha256()
     for m in messages:
-        digest.update(f"{m.type}:{_text(m)}\n".encode())
+        digest.update(f"{m.type}:{m.text}\n".encode())
     return f"{digest.hexdigest()}:{sum(isinstance(m, AIMessage) for m in messages)}"
 
 
@@ -206,19 +206,12 @@ def _last_human(messages: Sequence[BaseMessage]) -> int | None:
     return next((i for i in range(len(messages) - 1, -1, -1) if messages[i].type == "human"), None)
 
 
-def _text(message: BaseMessage) -> str:
-    content = message.content
-    if isinstance(content, str):
-        return content
-    return " ".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
-
-
 def _finish(message: AIMessage) -> str:
     return "tool_calls" if message.tool_calls else "stop"
 
 
 def _usage(messages: Sequence[BaseMessage], out: AIMessage) -> Any:
     """Approximate token counts (words), enough for dashboards and budgets."""
-    prompt = sum(len(_text(m).split()) for m in messages)
-    completion = len(_text(out).split()) + sum(len(json.dumps(tc["args"]).split()) + 1 for tc in out.tool_calls)
+    prompt = sum(len(m.text.split()) for m in messages)
+    completion = len(out.text.split()) + sum(len(json.dumps(tc["args"]).split()) + 1 for tc in out.tool_calls)
     return {"input_tokens": prompt, "output_tokens": completion, "total_tokens": prompt + completion}

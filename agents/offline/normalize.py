@@ -1,12 +1,14 @@
-"""Spanish text normalisation: accents, tokens, numbers written in words, typo-tolerant comparison."""
+"""Spanish text normalisation after `commerce.shared.text.fold` (case, accents): tokens, numbers written in
+words, spelling variants, typo-tolerant comparison."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
+
+from commerce.shared.text import fold
 
 _THOUSANDS = re.compile(r"\d{1,3}(?:[.,]\d{3})+(?![.,]?\d)")
 _DECIMAL = re.compile(r"(\d+)[.,](\d+)")
@@ -54,12 +56,6 @@ _IRREGULAR = {
     "diga": "di", "decime": "dime", "decile": "dile", "deme": "dame", "dele": "dale", "traigame": "traeme",
     "traiga": "trae", "vaya": "ve", "venga": "ven", "tenga": "ten",
 }
-
-
-def fold(text: str) -> str:
-    """Lower-case and strip accents ("Bogotá" → "bogota", "Nariño" → "narino")."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 @dataclass

@@ -4,36 +4,28 @@ from __future__ import annotations
 
 import re
 
-from agents.offline.arguments import BUILDERS, which_product
-from agents.offline.cues import scores
+from agents.confirmations import NO_WORDS, YES_WORDS
+from agents.offline.arguments import which_product
 from agents.offline.decision import Decision, ThreadContext
 from agents.offline.extract import Entities, extract
-from agents.offline.intents import (
-    BYES,
-    GREETINGS,
-    NO_WORDS,
-    THANKS,
-    YES_WORDS,
-    keyword_scores,
-    phrase_at,
-)
+from agents.offline.keywords import BYES, GREETINGS, THANKS, phrase_at
 from agents.offline.lexicon import Lexicon, ProductMatch
 from agents.offline.normalize import Utterance, parse
+from agents.offline.rules import THRESHOLD
+from agents.offline.scoring import best, keyword_scores, scores
+from agents.offline.tools import RULES
+from tools.registry import WRITE_TOOLS
 
-THRESHOLD = 1.5
-# Ties go to the more specific request (a cancellation mentions an order, not the other way round).
-PRIORITY = (
-    "cancel_order", "approve_reorder", "transfer_stock", "update_price", "track_shipment",
-    "get_stock_movements", "list_low_stock", "top_products", "sales_summary", "list_reorder_proposals",
-    "create_order", "escalate_to_human", "search_knowledge", "list_orders", "get_order", "get_stock",
-    "search_products",
-)
 # "no, mejor a 10.900" / "más bien 5": what follows the correction is the request (a follow-up).
 _CORRECTION = re.compile(r"^\W*(no\b\W*)?(mejor|m[aá]s bien|en vez de eso|en cambio|prefiero)\b\W*", re.IGNORECASE)
 # "a -5000", "menos 3 unidades" is not a typo to silently fix: the sign is lost when text is folded.
 _NEGATIVE = re.compile(r"(?:^|[\s(:=])[-−]\s*\$?\s*\d")
-_WRITES = frozenset({"transfer_stock", "cancel_order", "create_order", "update_price", "approve_reorder"})
 FOLLOW_UP_STARTS = ("y", "tambien", "ahora", "igual", "lo", "la", "mismo", "pero", "entonces", "otra")
+# Length cut-offs, in tokens: a value stated in a short message answers our question ("el 1004", "doce");
+# a bare continuation ("¿y ahora?") repeats the last tool; a "sí"/"no" of up to three words is small talk.
+ANSWER_MAX_TOKENS = 8
+FOLLOW_UP_MAX_TOKENS = 6
+SHORT_REPLY_MAX_TOKENS = 3
 
 
 def decide(text: str, ctx: ThreadContext, lexicon: Lexicon) -> Decision:
@@ -43,7 +35,7 @@ def decide(text: str, ctx: ThreadContext, lexicon: Lexicon) -> Decision:
     utt = parse(_CORRECTION.sub("", text, count=1) or text)
     ents = extract(utt, lexicon)
     _focus_product(utt, ents, lexicon)
-    tool = _best(scores(utt, ents, ctx))
+    tool = best(scores(utt, ents, ctx))
     if ctx.asked and _answers(utt, ents) and max(keyword_scores(utt).values(), default=0.0) < THRESHOLD:
         tool = ctx.asked  # the reply to our own question: "¿cuántas unidades?" → "doce", "¿qué pedido?" → "el 1004"
     small_talk = _small_talk(utt, tool)
@@ -53,7 +45,7 @@ def decide(text: str, ctx: ThreadContext, lexicon: Lexicon) -> Decision:
         tool = _follow_up_tool(utt, ents, ctx)
     if tool is None:
         return _no_intent(ents, lexicon)
-    return BUILDERS[tool](utt, ents, ctx, lexicon)
+    return RULES[tool].build(utt, ents, ctx, lexicon)
 
 
 def _focus_product(utt: Utterance, ents: Entities, lexicon: Lexicon) -> None:
@@ -62,12 +54,12 @@ def _focus_product(utt: Utterance, ents: Entities, lexicon: Lexicon) -> None:
     spans = utt.clause_spans()
     if len(ents.product.skus) < 2 or len(spans) < 2:
         return
-    best, focus = 0.0, None
+    strongest, focus = 0.0, None
     for a, b in spans:
         clause = Utterance(text="", tokens=utt.tokens[a:b], money={i - a for i in utt.money if a <= i < b})
         top = max(keyword_scores(clause).values(), default=0.0)
-        if top > best:
-            best, focus = top, (a, clause)
+        if top > strongest:
+            strongest, focus = top, (a, clause)
     if focus is None:
         return
     offset, clause = focus
@@ -81,14 +73,7 @@ def _answers(utt: Utterance, ents: Entities) -> bool:
     """A short message that states a value (a number, a product, a place, an id) answers a question."""
     stated = (ents.product.skus or ents.codes or ents.order_id or ents.proposal_id or ents.quantity or ents.price
               or ents.days)
-    return bool(stated) and len(utt.tokens) <= 8
-
-
-def _best(scores: dict[str, float]) -> str | None:
-    if not scores:
-        return None
-    tool = max(scores, key=lambda t: (scores[t], -PRIORITY.index(t) if t in PRIORITY else -99))
-    return tool if scores[tool] >= THRESHOLD else None
+    return bool(stated) and len(utt.tokens) <= ANSWER_MAX_TOKENS
 
 
 def _small_talk(utt: Utterance, tool: str | None) -> str | None:
@@ -102,9 +87,10 @@ def _small_talk(utt: Utterance, tool: str | None) -> str | None:
     if toks & GREETINGS or phrase_at(utt, "que mas") == 0 or phrase_at(utt, "que tal") == 0:
         return ("¡Hola! Soy el asistente de MeStocker. Puedo ayudarte con inventario, pedidos, ventas, "
                 "precios y dudas sobre envíos o devoluciones. ¿Qué necesitas?")
-    if len(utt.tokens) <= 3 and utt.tokens[0] in NO_WORDS:
+    short = len(utt.tokens) <= SHORT_REPLY_MAX_TOKENS
+    if short and utt.tokens[0] in NO_WORDS:
         return "Entendido, no haré nada. ¿Te ayudo con algo más?"
-    if len(utt.tokens) <= 3 and (utt.tokens[0] in YES_WORDS or " ".join(utt.tokens) == "de acuerdo"):
+    if short and (utt.tokens[0] in YES_WORDS or " ".join(utt.tokens) == "de acuerdo"):
         return "No tengo ninguna acción pendiente de confirmar. ¿En qué te ayudo?"
     return None
 
@@ -116,9 +102,9 @@ def _follow_up_tool(utt: Utterance, ents: Entities, ctx: ThreadContext) -> str |
     stated = (ents.product.skus or ents.codes or ents.order_id or ents.quantity or ents.days or ents.price
               or ents.all_warehouses or ents.order_status or ents.limit)
     starts_like_follow_up = bool(utt.tokens) and utt.tokens[0] in FOLLOW_UP_STARTS
-    if ctx.tool in _WRITES and not (starts_like_follow_up or ents.price or ents.quantity):
+    if ctx.tool in WRITE_TOOLS and not (starts_like_follow_up or ents.price or ents.quantity):
         return None  # a write is repeated only when the message clearly continues it ("y 10 más a Medellín")
-    return ctx.tool if stated or (starts_like_follow_up and len(utt.tokens) <= 6) else None
+    return ctx.tool if stated or (starts_like_follow_up and len(utt.tokens) <= FOLLOW_UP_MAX_TOKENS) else None
 
 
 def _no_intent(ents: Entities, lexicon: Lexicon) -> Decision:

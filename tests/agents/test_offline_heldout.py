@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from langchain_core.messages import HumanMessage
 
+from agents.offline import Lexicon
 from agents.offline.model import respond
-from agents.offline_model import AGENT_TOOLS, Lexicon
+from tools.registry import AGENT_TOOLS
 
 WORLD = Path(__file__).resolve().parents[2] / "infra" / "seed" / "demo-world.json"
 ALL_TOOLS: dict[str, dict[str, Any]] = {tool: {} for tools in AGENT_TOOLS.values() for tool in tools}

@@ -11,7 +11,6 @@ arguments ("clarify": no tool call, a reply ending in a question). Arguments are
 from __future__ import annotations
 
 import json
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +18,13 @@ import pytest
 from langchain_core.messages import HumanMessage
 
 from agents.chat import ChatService
+from agents.offline import Lexicon
 from agents.offline.model import respond
-from agents.offline_model import AGENT_TOOLS, Lexicon
 from agents.turns import TurnResult
 from commerce.identity.principal import Principal, Role
+from commerce.shared.text import fold
 from tests.agents.conftest import ADMIN, ANDRES, CAFE, LAURA, TECH
+from tools.registry import AGENT_TOOLS
 
 ROOT = Path(__file__).resolve().parents[2]
 WORLD = ROOT / "infra" / "seed" / "demo-world.json"
@@ -44,13 +45,9 @@ def load(name: str) -> tuple[list[Case], list[Case]]:
     return [r for r in rows if "thread" not in r], [r for r in rows if "thread" in r]
 
 
-def _fold(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(c) != "Mn")
-
-
 def _same(key: str, want: Any, got: Any) -> bool:
     if key == "query":
-        return isinstance(got, str) and _fold(str(want)) in _fold(got)
+        return isinstance(got, str) and fold(str(want)) in fold(got)
     if key == "lines":
         order = sorted(want or [], key=lambda line: line["sku"])
         return isinstance(got, list) and sorted(got, key=lambda line: str(line.get("sku"))) == order

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
+from agents.confirmations import NO_WORDS, YES_WORDS, read_decision
+from agents.confirmations import Decision as ConfirmDecision
+from agents.offline import Lexicon, OfflineChatModel
 from agents.offline.extract import extract
 from agents.offline.model import respond
 from agents.offline.normalize import parse
-from agents.offline_model import AGENT_TOOLS, Lexicon, OfflineChatModel
+from agents.offline.tools import RULES, index
+from tools.registry import AGENT_TOOLS, TOOLS
 
 WORLD = Path(__file__).resolve().parents[2] / "infra" / "seed" / "demo-world.json"
 ALL_TOOLS: dict[str, dict[str, Any]] = {tool: {} for tools in AGENT_TOOLS.values() for tool in tools}
@@ -422,3 +427,36 @@ def test_create_agent_end_to_end(lexicon: Lexicon) -> None:
     out = agent.invoke({"messages": [HumanMessage("¿y en bogotá?")]}, config)
     assert seen == [("CAF-001", "MED"), ("CAF-001", "BOG")]
     assert "BOG" in out["messages"][-1].content
+
+
+def test_every_public_tool_has_one_offline_rule() -> None:
+    assert set(RULES) == set(TOOLS)
+    assert all(rule.tool == name for name, rule in RULES.items())
+
+
+def test_rule_index_refuses_a_tool_twice_and_shared_priorities() -> None:
+    first = RULES["get_stock"]
+    with pytest.raises(ValueError, match="same tool"):
+        index((first,), (replace(first, priority=first.priority + 1),))
+    with pytest.raises(ValueError, match="distinct"):
+        index((first,), (replace(RULES["get_order"], priority=first.priority),))
+
+
+@pytest.mark.parametrize("tool", sorted(RULES))
+def test_a_keyword_is_listed_once_per_tool(tool: str) -> None:
+    phrases = [phrase for phrase, _ in RULES[tool].keywords]
+    assert len(phrases) == len(set(phrases)), "a repeated keyword silently doubles its weight"
+
+
+@pytest.mark.parametrize("word", sorted(YES_WORDS | NO_WORDS))
+def test_yes_no_words_mean_the_same_to_the_model_and_to_confirmations(lexicon: Lexicon, word: str) -> None:
+    says_yes = word in YES_WORDS
+    assert read_decision(word) is (ConfirmDecision.CONFIRM if says_yes else ConfirmDecision.CANCEL)
+    reply = str(ask(lexicon, word).content)
+    if word == "listo":  # also a thanks: "¡Con gusto!" comes first
+        assert reply.startswith("¡Con gusto!")
+    elif word == "cancela":  # also the cancel verb: the model asks which order
+        assert "pedido" in reply
+    else:
+        expected = "No tengo ninguna acción pendiente" if says_yes else "Entendido, no haré nada"
+        assert reply.startswith(expected)

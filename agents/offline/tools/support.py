@@ -1,0 +1,64 @@
+"""Support tools as the offline model reads them: the knowledge base and a human."""
+
+from __future__ import annotations
+
+from agents.offline.cues import hypothetical
+from agents.offline.decision import Decision, ThreadContext
+from agents.offline.extract import Entities
+from agents.offline.lexicon import Lexicon
+from agents.offline.normalize import Utterance
+from agents.offline.rules import STRONG, Cue, ToolRule
+
+_MAX_QUERY = 300  # the knowledge search reads a question, not a transcript
+_MAX_QUOTE = 240  # how much of the user's words a ticket summary quotes
+
+
+# ----- search_knowledge ---------------------------------------------------------------------------------
+def search_knowledge(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision:
+    query = " ".join(utt.text.strip(" ¿?¡!.").split())
+    return Decision("search_knowledge", {"query": query[:_MAX_QUERY]})
+
+
+SEARCH_KNOWLEDGE = ToolRule(
+    tool="search_knowledge",
+    keywords=(
+        ("devoluc", 3), ("devolver", 3), ("devuelv", 3), ("tengo una duda", 2), ("garantia", 3.5), ("politica", 3.5),
+        ("como funciona", 3),
+        ("retracto", 3.5), ("reembols", 2.5), ("terminos", 2.5), ("condiciones", 2), ("costo del envio", 3),
+        ("cuanto cuesta el envio", 3), ("cuanto vale el envio", 3), ("cuanto se demora", 2.5), ("cuanto tarda", 2.5),
+        ("tiempo de entrega", 3), ("tiempos de entrega", 3), ("medios de pago", 3.5), ("formas de pago", 3.5),
+        ("metodos de pago", 3.5), ("como pago", 3), ("como puedo pagar", 3), ("pse=", 2.5), ("nequi", 2.5),
+        ("tarjeta", 1.5), ("datos personales", 3.5), ("privacidad", 3.5), ("habeas", 3.5), ("tarifa", 2.5),
+        ("comision", 2.5), ("como vendo", 3), ("vender con ustedes", 3), ("registr", 2), ("requisitos", 2.5),
+        ("rut=", 2), ("horario", 2.5), ("cobertura", 3), ("envian a", 2), ("hacen envios", 3), ("ley=", 1.5),
+        ("derecho", 1.5), ("cambio de", 1.5), ("defectuoso", 2), ("danado", 2), ("que pasa si", 3),
+        ("como hago para", 1.5), ("puedo", 0.5), ("fulfillment", 3), ("almacenamiento", 2),
+    ),
+    cues=(Cue(hypothetical, STRONG),),  # "si pido hoy, ¿cuándo llega?" asks about the rules
+    priority=50,
+    build=search_knowledge,
+)
+
+
+# ----- escalate_to_human --------------------------------------------------------------------------------
+def escalate_to_human(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision:
+    summary = f"El usuario pide atención de una persona: «{' '.join(utt.text.split())[:_MAX_QUOTE]}»"
+    if ctx.order_id:
+        summary += f" (pedido {ctx.order_id})"
+    return Decision("escalate_to_human", {"summary": summary})
+
+
+ESCALATE_TO_HUMAN = ToolRule(
+    tool="escalate_to_human",
+    keywords=(
+        ("persona", 3), ("humano", 3.5), ("asesor", 3.5), ("agente", 2), ("alguien", 2), ("operador", 3.5),
+        ("hablar con", 2), ("comunicar", 1.5), ("queja", 2.5), ("reclamo", 2.5), ("supervisor", 3),
+        ("gerente", 3), ("llamen", 2.5), ("llamada", 2), ("no me sirve", 2), ("no entiendes", 2.5),
+        ("de verdad", 0.5), ("ser humano", 2), ("pqr", 3.5), ("radic", 2), ("llamar", 2.5),
+        ("problema", 1.5),
+    ),
+    priority=60,
+    build=escalate_to_human,
+)
+
+RULES = (SEARCH_KNOWLEDGE, ESCALATE_TO_HUMAN)
