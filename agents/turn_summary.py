@@ -9,6 +9,7 @@ from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
 
 from agents.handoffs import is_handoff
 from agents.turns import PendingConfirmation, ToolCallRead
+from tools.results import STATUSES
 
 
 def turn_tool_calls(messages: list[AnyMessage], before: int,
@@ -40,7 +41,7 @@ def tool_status(message: ToolMessage) -> Any:
         status = json.loads(str(message.content)).get("status", "ok")
     except (ValueError, AttributeError):
         status = "error" if message.status == "error" else "ok"
-    return status if status in ("ok", "denied", "error", "not_found", "cancelled") else "ok"
+    return status if status in STATUSES else "ok"
 
 
 def last_reply(messages: list[AnyMessage]) -> str:
