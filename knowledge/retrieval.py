@@ -25,11 +25,12 @@ FUSION_DEPTH = 30
 
 _WORD = re.compile(r"[a-z0-9ñ]+")
 # Function words only: domain words ("dias", "envio") must stay, they carry the question.
-STOPWORDS = frozenset("""
+_STOPWORD_TEXT = """
 a al algo ante con contra como cual cuales cuando de del desde donde el ella ellos en entre era es esa ese eso
 esta este esto estos fue ha hay la las le les lo los me mi mis muy nos o os para pero por que se si sin sobre
 su sus te tu tus un una uno unos y ya yo q k pa xq porq porque oye hola buenas gracias porfa favor
-""".split())
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 # Spanish words share a stem in their first letters ("devolver", "devolucion"); five is the classic
 # prefix length that works for Spanish retrieval without a stemmer.
 PREFIX = 5
@@ -104,18 +105,45 @@ class Rankers:
         return [_passage(self._ids[i], self._documents[i], self._metadatas[i], float(scores[i]),
                          sims.get(self._ids[i], 0.0)) for i in order]
 
-    def fusion(self, query: str) -> list[Passage]:
-        """Reciprocal-rank fusion of the dense and BM25 lists."""
+    def both(self, query: str) -> tuple[list[Passage], list[Passage]]:
+        """The dense and the BM25 list; BM25 passages carry their dense similarity too."""
         dense = self.dense(query)
-        sims = {p.chunk_id: p.similarity for p in dense}
-        return fuse([dense[:FUSION_DEPTH], self.bm25(query, sims)[:FUSION_DEPTH]])
+        return dense, self.bm25(query, {p.chunk_id: p.similarity for p in dense})
 
     def rank(self, query: str, mode: RetrievalMode) -> list[Passage]:
-        if mode is RetrievalMode.DENSE:
-            return self.dense(query)
-        if mode is RetrievalMode.BM25:
-            return self.bm25(query)
-        return self.fusion(query)
+        return combine(*self.both(query), mode)
+
+
+def combine(dense: list[Passage], keyword: list[Passage], mode: RetrievalMode) -> list[Passage]:
+    """The ranking a mode uses: one of the lists, or their reciprocal-rank fusion."""
+    if mode is RetrievalMode.DENSE:
+        return dense
+    if mode is RetrievalMode.BM25:
+        return keyword
+    return fuse([dense[:FUSION_DEPTH], keyword[:FUSION_DEPTH]])
+
+
+@dataclass(frozen=True)
+class RelevanceGate:
+    """When does anything answer? The best chunk must be close in meaning (dense similarity ≥ `dense`),
+    or fairly close (≥ `dense_floor`) while sharing rare words with the question (top BM25 ≥ `keyword`).
+
+    e5 scores every Spanish text 0.78–0.93 against these documents, so similarity alone either
+    rejects good questions or admits off-topic ones; keyword evidence separates the middle band.
+    The values are chosen on the retrieval set's dev split (knowledge.evaluation.pick_gate).
+    """
+
+    dense: float
+    dense_floor: float
+    keyword: float
+
+    def admits(self, *, similarity: float, keyword: float) -> bool:
+        return similarity >= self.dense or (similarity >= self.dense_floor and keyword >= self.keyword)
+
+
+def best_signals(dense: Sequence[Passage], keyword: Sequence[Passage]) -> tuple[float, float]:
+    """(best dense similarity, best BM25 score) of a question."""
+    return (dense[0].similarity if dense else 0.0), (keyword[0].score if keyword else 0.0)
 
 
 def fuse(rankings: Sequence[Sequence[Passage]], k: int = RRF_K) -> list[Passage]:
