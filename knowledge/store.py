@@ -28,7 +28,7 @@ PRODUCTS_COLLECTION = "mestocker-products"
 FINGERPRINT = "fingerprint"
 WRITE_BATCH = 16
 
-Progress = Callable[[int], None]  # called with the number of records just written
+Progress = Callable[[int, int], None]  # (records written so far, records to write in this sync)
 
 
 class StoreError(RuntimeError):
@@ -123,5 +123,5 @@ def sync(collection: Collection, records: Sequence[Record], *, prune: bool = Tru
         collection.upsert(ids=[r.id for r in batch], documents=[r.document for r in batch], metadatas=metadatas)
         report.written.extend(r.id for r in batch)
         if progress is not None:
-            progress(len(batch))
+            progress(len(report.written), len(todo))
     return report
