@@ -8,13 +8,19 @@ docs/knowledge.md.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from typing import Any
 
 from chromadb.api.models.Collection import Collection
-from langchain_community.retrievers import BM25Retriever
+
+with warnings.catch_warnings():
+    # langchain-community warns on import that it is being sunset; BM25Retriever works and is pinned
+    # (docs/knowledge.md says what replaces it), so the warning would only be noise at every start.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from langchain_community.retrievers import BM25Retriever
 
 from commerce.shared.text import fold
 
