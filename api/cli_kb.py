@@ -72,6 +72,21 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _guarded(command: Callable[[argparse.Namespace, Settings], int], settings: SettingsFactory
+             ) -> Callable[[argparse.Namespace], int]:
+    """Run `command`; an unreachable or unusable Chroma store becomes one Spanish line and exit code 1."""
+    from knowledge import StoreError
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args, settings())
+        except StoreError as exc:
+            _say(f"mestocker kb: {exc}")
+            return 1
+
+    return run
+
+
 def add_kb_parser(subparsers: Any, settings: SettingsFactory) -> None:
     """Register `kb index` and `kb search` on the `mestocker` parser; `settings` builds validated settings."""
     kb = subparsers.add_parser("kb", help="knowledge base: index the policy documents, search them")
@@ -80,9 +95,9 @@ def add_kb_parser(subparsers: Any, settings: SettingsFactory) -> None:
     mode = index.add_mutually_exclusive_group()
     mode.add_argument("--rebuild", action="store_true", help="drop the index and build it from scratch")
     mode.add_argument("--if-missing", action="store_true", help="do nothing when an index exists")
-    index.set_defaults(func=lambda args: cmd_index(args, settings()))
+    index.set_defaults(func=_guarded(cmd_index, settings))
     search = sub.add_parser("search", help="print the passages that answer a question, with scores and sources")
     search.add_argument("query", nargs="+", help="the question, in Spanish")
     search.add_argument("-k", type=int, default=4, help="how many passages (default 4)")
     search.add_argument("--mode", choices=["fusion", "dense", "bm25"], default="fusion")
-    search.set_defaults(func=lambda args: cmd_search(args, settings()))
+    search.set_defaults(func=_guarded(cmd_search, settings))

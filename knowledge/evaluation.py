@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -17,8 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from knowledge.base import KnowledgeBase
 from knowledge.chunking import Chunk
 from knowledge.retrieval import Passage, RelevanceGate, RetrievalMode, best_signals, combine
+from knowledge.store import open_client
 
 DEV, HELDOUT = "dev", "heldout"
 
@@ -141,8 +144,8 @@ class Observation:
         return first_hit([p.chunk_id for p in combine(self.dense, self.keyword, mode)], self.case.gold)
 
 
-def observe(kb: Any, cases: Sequence[Case]) -> list[Observation]:
-    """Run each question once through `kb` (a KnowledgeBase)."""
+def observe(kb: KnowledgeBase, cases: Sequence[Case]) -> list[Observation]:
+    """Run each question once through `kb`."""
     return [Observation(c, *kb.both(c.question)) for c in cases]
 
 
@@ -154,7 +157,7 @@ def signals_of(observations: Sequence[Observation], split: str | None = None) ->
     return [o.signals for o in observations if split in (None, o.case.split)]
 
 
-def report(kb: Any, path: Path | None = None) -> str:
+def report(kb: KnowledgeBase, path: Path | None = None) -> str:
     """Markdown tables: each mode on dev and held-out, then the gate picked on dev and the configured one."""
     answerable, unanswerable = load_cases(kb.chunks(), path)
     seen, unseen = observe(kb, answerable), observe(kb, unanswerable)
@@ -166,20 +169,15 @@ def report(kb: Any, path: Path | None = None) -> str:
     picked = pick_gate(signals_of(seen, DEV), signals_of(unseen, DEV))
     lines += ["", "| gate | split | answerable kept | unanswerable rejected |", "|---|---|---|---|"]
     for name, gate in (("picked on dev", picked), ("configured", kb.gate)):
-        for split in (DEV, HELDOUT, None):
-            r = rates(gate, signals_of(seen, split), signals_of(unseen, split))
+        for part in (DEV, HELDOUT, None):
+            r = rates(gate, signals_of(seen, part), signals_of(unseen, part))
             lines.append(f"| {name}: dense ≥ {gate.dense:.3f} or (≥ {gate.dense_floor:.3f} and BM25 ≥ "
-                         f"{gate.keyword:.2f}) | {split or 'all'} | {r.answerable_kept:.3f} | "
+                         f"{gate.keyword:.2f}) | {part or 'all'} | {r.answerable_kept:.3f} | "
                          f"{r.unanswerable_rejected:.3f} |")
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import tempfile
-
-    from knowledge.base import KnowledgeBase
-    from knowledge.store import open_client
-
     args = list(sys.argv[1:] if argv is None else argv)
     with tempfile.TemporaryDirectory(prefix="mestocker-kb-eval-") as folder:
         kb = KnowledgeBase(open_client(path=Path(folder)))
