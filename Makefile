@@ -22,9 +22,10 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 install: $(STAMP_RUN)
 install-test: $(STAMP_TEST)
 
-## Set up, migrate and seed the embedded database if empty, serve on http://127.0.0.1:8000
+## Set up, migrate and seed the embedded database if empty, index the knowledge base if missing, serve on http://127.0.0.1:8000
 run: $(STAMP_RUN)
 	$(BIN)/mestocker seed --if-empty
+	$(BIN)/mestocker kb index --if-missing
 	$(BIN)/mestocker serve --host 127.0.0.1 --port 8000
 
 ## Set up with the test extras and run the whole suite (lint, import contracts, types, tests)

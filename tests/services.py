@@ -1,18 +1,19 @@
-"""Throwaway PostgreSQL, Redis and Kafka-protocol servers for tests and benchmarks.
+"""Throwaway PostgreSQL, Redis, Kafka-protocol and ChromaDB servers for tests and benchmarks.
 
-Loaded as a pytest plugin (``pytest_plugins = ["tests.services"]``), it provides three
+Loaded as a pytest plugin (``pytest_plugins = ["tests.services"]``), it provides four
 session-scoped fixtures:
 
 * ``postgres_url`` -> ``postgresql+psycopg://postgres@127.0.0.1:PORT/mestocker_test``
 * ``redis_url`` -> ``redis://127.0.0.1:PORT/0``
 * ``kafka_bootstrap`` -> ``127.0.0.1:PORT``
+* ``chroma_url`` -> ``http://127.0.0.1:PORT`` (the chromadb wheel's ``chroma run``)
 
 Each one starts a real server on a free loopback port in a fresh temp dir and removes it at
 the end of the session. A missing binary or a server that does not come up skips the tests
 that need it, unless ``MESTOCKER_REQUIRE_SERVICES=1`` (CI), where it fails them instead.
 
 The start/stop logic lives in plain context managers (``run_postgres()``, ``run_redis()``,
-``run_kafka()``) so benchmarks can use the same servers outside pytest.
+``run_kafka()``, ``run_chroma()``) so benchmarks can use the same servers outside pytest.
 
 Servers must never outlive the process that started them, even when that process is killed:
 each one runs in its own process group under ``setpriv --pdeathsig`` (the kernel signals it
@@ -36,6 +37,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -687,6 +689,58 @@ def create_kafka_topic(bootstrap: str, name: str, partitions: int = 1, timeout: 
 
 
 # --------------------------------------------------------------------------------------------
+# ChromaDB (the server shipped in the chromadb wheel)
+# --------------------------------------------------------------------------------------------
+
+
+def _chroma_binary() -> Path:
+    """The `chroma` console script of this interpreter's environment, else `chroma` on PATH."""
+    beside = Path(sys.executable).parent / "chroma"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return beside
+    on_path = shutil.which("chroma")
+    if on_path:
+        return Path(on_path)
+    raise ServiceUnavailable("no `chroma` command (pip install chromadb: its wheel ships the server)")
+
+
+@contextlib.contextmanager
+def run_chroma(timeout: float = START_TIMEOUT) -> Iterator[str]:
+    """Run a throwaway ChromaDB server (`chroma run`) on a fresh directory; yield ``http://127.0.0.1:PORT``."""
+    import httpx
+
+    started = time.monotonic()
+    binary = _chroma_binary()
+    tmp = _make_tmpdir("chroma")
+    log_path = tmp / "chroma.log"
+    proc: subprocess.Popen[bytes] | None = None
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+
+    def cleanup() -> None:
+        if proc is not None:
+            _stop_process(proc, signal.SIGTERM)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    with _cleanup_on_exit(cleanup):
+
+        def start(port: int) -> subprocess.Popen[bytes]:
+            argv = [str(binary), "run", "--path", str(tmp / "data"), "--host", "127.0.0.1", "--port", str(port)]
+            return _launch(argv, log_path=log_path, cwd=tmp, env=env, death_signal="TERM")
+
+        def ready(port: int) -> bool:
+            if not _port_open(port):
+                return False
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        proc, port = _start_with_retries("chroma", start, ready, log_path=log_path, timeout=timeout)
+        _record_startup("chroma", started, port)
+        yield f"http://127.0.0.1:{port}"
+
+
+# --------------------------------------------------------------------------------------------
 # pytest glue
 # --------------------------------------------------------------------------------------------
 
@@ -733,6 +787,12 @@ def kafka_bootstrap() -> Iterator[str]:
     yield from _serve("kafka", run_kafka)
 
 
+@pytest.fixture(scope="session")
+def chroma_url() -> Iterator[str]:
+    """``http://127.0.0.1:PORT`` of a throwaway ChromaDB server (`chroma run`, empty data dir)."""
+    yield from _serve("chroma", run_chroma)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # Register the markers here too, so the plugin works under --strict-markers on its own.
     registered = {line.split(":", 1)[0].strip() for line in config.getini("markers")}
@@ -740,6 +800,7 @@ def pytest_configure(config: pytest.Config) -> None:
         ("postgres", "needs a throwaway PostgreSQL server"),
         ("redis", "needs a throwaway Redis server"),
         ("kafka", "needs a throwaway Kafka-protocol broker"),
+        ("chroma", "needs a throwaway ChromaDB server"),
     ):
         if marker not in registered:
             config.addinivalue_line("markers", f"{marker}: {text}")

@@ -1,7 +1,8 @@
 """Where the knowledge base plugs into `search_knowledge` without tools importing it.
 
-The knowledge package (or bootstrap) calls `set_retriever(fn)` once at start-up; `fn(query)`
-returns passages as mappings with at least `text`, and ideally `title` and `source` for citations.
+Bootstrap calls `set_retriever(fn)` once at start-up (`KnowledgeBase.retriever()`); `fn(query)` returns
+passages, best first, as mappings with `text` and, for citations, `title`, `heading_path`, `source`
+(file name), `chunk_id` and `score`. An empty list means nothing in the corpus answers the question.
 Until a retriever is registered, `search_knowledge` answers that there is no information yet.
 """
 
@@ -11,6 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 Retriever = Callable[[str], Sequence[Mapping[str, Any]]]
+
+PASSAGE_FIELDS = ("text", "title", "heading_path", "source", "chunk_id", "score")
 
 _retriever: Retriever | None = None
 

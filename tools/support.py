@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from commerce import support
 from commerce.shared import exactly_once
 from tools import knowledge_hook
@@ -13,10 +16,25 @@ NO_KNOWLEDGE = "No hay información sobre eso en la base de conocimiento todaví
 MAX_PASSAGES = 4
 
 
+def citation(title: str) -> str:
+    """How a reply names its source: "Fuente: Devoluciones y derecho de retracto"."""
+    return f"Fuente: {title}"
+
+
+def _passage(raw: Mapping[str, Any]) -> dict[str, Any]:
+    passage = {key: raw[key] for key in knowledge_hook.PASSAGE_FIELDS if key in raw}
+    passage["text"] = str(raw.get("text", ""))
+    title = str(raw.get("title") or raw.get("source") or "")
+    if title:
+        passage["citation"] = citation(title)
+    return passage
+
+
 @agent_tool
 def search_knowledge(query: str, *, runtime: Runtime) -> ToolResult:
     """Search MeStocker's help and policy documents (envíos, devoluciones y retracto, garantía, medios de pago,
-    datos personales, vendedores). Answer only from what it returns and cite the source.
+    datos personales, vendedores). Answer only from the passages it returns and cite each one's source
+    ("Fuente: <título>"). When it returns no passages, say you do not have that information.
 
     Args:
         query: The user's question in Spanish, e.g. "¿cuántos días tengo para devolver un producto?".
@@ -24,11 +42,12 @@ def search_knowledge(query: str, *, runtime: Runtime) -> ToolResult:
     retriever = knowledge_hook.get_retriever()
     if retriever is None or not query.strip():
         return ok(NO_KNOWLEDGE, [])
-    passages = [dict(p) for p in retriever(query.strip())][:MAX_PASSAGES]
+    passages = [_passage(p) for p in retriever(query.strip()) if p][:MAX_PASSAGES]
     if not passages:
         return ok(NO_KNOWLEDGE, [])
-    sources = ", ".join(dict.fromkeys(str(p.get("title") or p.get("source") or "") for p in passages if p))
-    return ok(f"Encontré {len(passages)} fragmento(s) relevantes en la base de conocimiento ({sources}).", passages)
+    found = f"Encontré {len(passages)} fragmento(s) relevantes en la base de conocimiento."
+    sources = "; ".join(dict.fromkeys(p["citation"] for p in passages if "citation" in p))
+    return ok(f"{found} {sources}." if sources else found, passages)
 
 
 @agent_tool
