@@ -15,17 +15,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.language_models import BaseChatModel
-from langgraph.checkpoint.base import BaseCheckpointSaver
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from agents.chat import ChatService
-from agents.graph import build_graph
-from agents.lexicon_source import lexicon_provider
-from agents.offline import OfflineChatModel
 from commerce.marketplace.payments import PaymentGateway
 from commerce.notifications import NOTIFIED_EVENTS, notify_buyer
 from commerce.registry import COMMAND_HANDLERS, EVENT_HANDLERS
@@ -44,9 +38,18 @@ from infra.payments.sandbox import SandboxGateway
 from infra.settings import BusKind, Settings, get_settings, signing_secret
 from infra.worker import run_worker
 from router.log import RoutingLogWriter
-from router.models import ModelRegistry, RouterConfig
-from router.policy import Policy, load_default_policy
-from router.routed_model import RoutedChatModel
+
+if TYPE_CHECKING:
+    # The chat stack (LangChain, LangGraph, the offline model) loads only when a chat is built,
+    # so `mestocker seed`, `migrate` and `worker` start without it.
+    from langchain_core.language_models import BaseChatModel
+    from langgraph.checkpoint.base import BaseCheckpointSaver
+
+    from agents.chat import ChatService
+    from agents.offline import OfflineChatModel
+    from router.models import RouterConfig
+    from router.policy import Policy
+    from router.routed_model import RoutedChatModel
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +194,8 @@ def _configured(value: str) -> str | None:
 
 def router_config(settings: Settings) -> RouterConfig:
     """The models the settings configure."""
+    from router.models import RouterConfig
+
     return RouterConfig(
         local_llm_base_url=_configured(settings.local_llm_base_url),
         local_llm_model=_configured(settings.local_llm_model),
@@ -206,17 +211,25 @@ def router_config(settings: Settings) -> RouterConfig:
 
 def routing_policy(settings: Settings) -> Policy:
     """The policy file the settings name (MESTOCKER_ROUTER_POLICY), else the bundled one."""
+    from router.policy import Policy, load_default_policy
+
     return Policy.load(settings.router_policy) if settings.router_policy else load_default_policy()
 
 
 def offline_model(bus: MessageBus) -> OfflineChatModel:
     """The built-in deterministic Spanish model over the live catalog."""
+    from agents.lexicon_source import lexicon_provider
+    from agents.offline import OfflineChatModel
+
     return OfflineChatModel(lexicon_provider=lexicon_provider(bus))
 
 
 def routed_model(platform: Platform, *, config: RouterConfig | None = None, policy: Policy | None = None
                  ) -> RoutedChatModel:
     """The privacy router over what the settings configure, with the offline model as the last resort."""
+    from router.models import ModelRegistry
+    from router.routed_model import RoutedChatModel
+
     settings = platform.settings
     registry = ModelRegistry.from_config(config or router_config(settings), offline_model=offline_model(platform.bus))
     return RoutedChatModel(registry=registry, policy=policy or routing_policy(settings))
@@ -228,6 +241,9 @@ def build_chat_service(platform: Platform, checkpointer: BaseCheckpointSaver[Any
     """A ChatService whose every model call goes through the privacy router (unless `model` is given).
 
     `record_routing` writes each turn's routing decisions to llm_routing_logs."""
+    from agents.chat import ChatService
+    from agents.graph import build_graph
+
     chosen = model or routed_model(platform, config=router, policy=policy)
     name = str(getattr(chosen, "model_name", None) or chosen._llm_type)
     return ChatService(build_graph(chosen, checkpointer), platform.bus, model_name=name,

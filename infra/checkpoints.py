@@ -10,7 +10,6 @@ from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from agents.threads import forget_owner
 from infra.settings import Settings
 
 
@@ -47,6 +46,8 @@ def forget_conversations(settings: Settings, user_id: int) -> int:
     """Delete a user's conversations from the persistent store (an erasure request); return how many.
 
     It opens the store for the erasure alone: the process that erases need not be chatting."""
+    from agents.threads import forget_owner
+
     saver, close = open_checkpointer(settings)
     try:
         return forget_owner(saver, user_id)
