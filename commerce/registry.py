@@ -12,6 +12,7 @@ from typing import Any
 from commerce import support
 from commerce.fulfillment import commands as fc
 from commerce.fulfillment import handlers as fh
+from commerce.fulfillment import reorder
 from commerce.marketplace import commands as mc
 from commerce.marketplace import handlers as mh
 from commerce.shared import events
@@ -37,6 +38,7 @@ COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
     mc.UpdatePrice: mh.update_price,
     mc.RegisterSeller: mh.register_seller,
     support.OpenSupportTicket: support.open_support_ticket,
+    **reorder.COMMAND_HANDLERS,
 }
 
 # In-transaction reactions: they run inside the command's transaction, so a failure undoes it all.
