@@ -32,7 +32,7 @@ class DemandSeries:
 
     sku: str
     warehouse: str
-    last_day: date  # the day of units[-1] (the cycle's "today", Bogotá)
+    last_day: date  # the Bogotá day of units[-1]: the day before the cycle
     units: NDArray[np.float64]
 
     @property
@@ -45,8 +45,11 @@ class DemandSeries:
 
 
 def window(as_of: datetime, days: int = HISTORY_DAYS) -> tuple[date, date]:
-    """First and last Bogotá day of the `days`-day window that ends on the day of `as_of`."""
-    last = to_bogota(as_of).date()
+    """First and last Bogotá day of the `days` complete days before the day of `as_of`.
+
+    Today is left out: half a day of sales read as a whole day would pull every forecast down.
+    """
+    last = to_bogota(as_of).date() - timedelta(days=1)
     return last - timedelta(days=days - 1), last
 
 
@@ -69,13 +72,15 @@ def daily_demand(
     """Demand series of each (sku, warehouse); None when the pair has no ledger row at all (no history)."""
     first_day, last_day = window(as_of, days)
     skus = sorted({sku for sku, _ in keys})
-    since = datetime.combine(first_day, datetime.min.time(), tzinfo=to_bogota(as_of).tzinfo)
+    tz = to_bogota(as_of).tzinfo
+    since = datetime.combine(first_day, datetime.min.time(), tzinfo=tz)
+    until = datetime.combine(last_day + timedelta(days=1), datetime.min.time(), tzinfo=tz)
     first_seen = _first_movement_days(uow, skus)
     per_day: dict[SeriesKey, dict[date, float]] = defaultdict(lambda: defaultdict(float))
     rows = uow.session.execute(
         select(Movement.sku, Movement.warehouse, Movement.occurred_at, Movement.on_hand_delta)
         .where(Movement.sku.in_(skus), Movement.kind.in_(DEMAND_KINDS), Movement.occurred_at >= since,
-               Movement.occurred_at <= as_of)
+               Movement.occurred_at < until)
     )
     for sku, warehouse, occurred_at, delta in rows:
         # A sale takes units out (negative delta), a return puts them back: demand is minus the delta.
