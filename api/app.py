@@ -21,6 +21,7 @@ from api.routers import (
     orders,
     privacy,
     products,
+    reorder,
     sellers,
     web,
 )
@@ -96,4 +97,5 @@ def create_app(platform: Platform | None = None, *, background_worker: bool | No
                    web):
         app.include_router(module.router)
     app.include_router(whatsapp.router)
+    app.include_router(reorder.router)
     return app

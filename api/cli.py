@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from api.cli_reorder import add_reorder_parser
 from commerce.shared.clock import BOGOTA
 from infra import migrate
 from infra.settings import Settings, SettingsError
@@ -217,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     rlog.set_defaults(func=cmd_routing_log)
     mig = sub.add_parser("migrate", help="apply database migrations")
     mig.set_defaults(func=cmd_migrate)
+    add_reorder_parser(sub)
     return parser
 
 

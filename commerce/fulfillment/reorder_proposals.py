@@ -16,9 +16,16 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from commerce.fulfillment.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
+from commerce.fulfillment.models import (
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderStatus,
+    StockLevel,
+    SupplyItem,
+)
 from commerce.identity.principal import Principal, Scope
 from commerce.shared.clock import utcnow
+from commerce.shared.errors import NotFound
 from commerce.shared.orm import Base
 from commerce.shared.unit_of_work import UnitOfWork
 
@@ -145,10 +152,19 @@ def list_proposals(
     return rows
 
 
-def get_proposal(*, uow: UnitOfWork, principal: Principal, proposal_id: int) -> ProposalRead | None:
-    """One proposal with its explanation, if the principal may see it."""
+def get_proposal(*, uow: UnitOfWork, principal: Principal, proposal_id: int) -> ProposalRead:
+    """One proposal with its explanation; another seller's proposal does not exist for the caller."""
     principal.require(Scope.PURCHASING_READ)
     proposal = uow.session.get(ReorderProposal, proposal_id)
     if proposal is None or not principal.owns_seller(proposal.seller_id):
-        return None
-    return ProposalRead.model_validate(proposal)
+        raise NotFound(f"No existe la propuesta de reorden {proposal_id}.")
+    po = uow.session.get(PurchaseOrder, proposal.purchase_order_id) if proposal.purchase_order_id else None
+    read = ProposalRead.model_validate(proposal)
+    return read.model_copy(update={"status": po.status}) if po is not None else read
+
+
+def sellers_with_stock(*, uow: UnitOfWork) -> list[str]:
+    """Sellers that have stock in some warehouse: the ones a full cycle looks at."""
+    stmt = (select(SupplyItem.seller_id).join(StockLevel, StockLevel.sku == SupplyItem.sku).distinct()
+            .order_by(SupplyItem.seller_id))
+    return list(uow.session.scalars(stmt))
