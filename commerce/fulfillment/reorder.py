@@ -81,7 +81,8 @@ class CycleResult(BaseModel):
 
 
 @dataclass(frozen=True)
-class _Row:
+class StockRow:
+    """One SKU in one warehouse with what the policy needs to know about its supply."""
     sku: str
     warehouse: str
     seller_id: str
@@ -98,8 +99,9 @@ class _Row:
 
 
 @dataclass(frozen=True)
-class _Decision:
-    row: _Row
+class Decision:
+    """A pair that needs stock, its numbers and how the policy meets the need."""
+    row: StockRow
     numbers: Numbers
     need: float
     plan: policy.SupplyPlan
@@ -125,15 +127,24 @@ def run_reorder_cycle(cmd: RunReorderCycle, uow: UnitOfWork) -> CycleResult:
     uow.session.flush()  # a concurrent run of the same cycle stops here on the primary key
     rows = _stock_rows(uow, seller_id)
     settings = {s: settings_for(uow=uow, seller_id=s) for s in sorted({r.seller_id for r in rows})}
-    demand = daily_demand(uow=uow, as_of=as_of, keys=[r.key for r in rows])
-    numbers, notes = _analyse(rows, demand, settings, to_bogota(as_of).date())
-    covered = covered_pairs(uow=uow, skus=sorted({r.sku for r in rows}))
-    prices = latest_sale_prices(uow=uow, skus={r.sku for r in rows})
-    decisions = _decide(rows, numbers, covered, settings, prices)
+    decisions, notes = plan(
+        rows=rows, demand=daily_demand(uow=uow, as_of=as_of, keys=[r.key for r in rows]), settings=settings,
+        covered=covered_pairs(uow=uow, skus=sorted({r.sku for r in rows})),
+        prices=latest_sale_prices(uow=uow, skus={r.sku for r in rows}), today=to_bogota(as_of).date(),
+    )
     result = _record(uow, cycle, decisions, settings)
     result = result.model_copy(update={"evaluated": len(rows), "notes": notes})
     cycle.summary = result.model_dump(mode="json")
     return result
+
+
+def plan(
+    *, rows: list[StockRow], demand: dict[SeriesKey, DemandSeries | None], settings: dict[str, ReorderSettings],
+    covered: set[SeriesKey], prices: dict[str, int], today: date,
+) -> tuple[list[Decision], list[CycleNote]]:
+    """Forecasting and policy without the database: what a cycle would propose (the benchmark times this)."""
+    numbers, notes = _analyse(rows, demand, settings, today)
+    return _decide(rows, numbers, covered, settings, prices), notes
 
 
 def _scope(actor: Principal, seller_id: str | None) -> str | None:
@@ -145,7 +156,7 @@ def _scope(actor: Principal, seller_id: str | None) -> str | None:
     return seller_id
 
 
-def _stock_rows(uow: UnitOfWork, seller_id: str | None) -> list[_Row]:
+def _stock_rows(uow: UnitOfWork, seller_id: str | None) -> list[StockRow]:
     stmt = (
         select(StockLevel, SupplyItem, Supplier)
         .join(SupplyItem, SupplyItem.sku == StockLevel.sku)
@@ -155,7 +166,7 @@ def _stock_rows(uow: UnitOfWork, seller_id: str | None) -> list[_Row]:
     if seller_id is not None:
         stmt = stmt.where(SupplyItem.seller_id == seller_id)
     return [
-        _Row(sku=level.sku, warehouse=level.warehouse, seller_id=item.seller_id, supplier_id=supplier.id,
+        StockRow(sku=level.sku, warehouse=level.warehouse, seller_id=item.seller_id, supplier_id=supplier.id,
              supplier_name=supplier.name, lead_time_days=supplier.lead_time_days, moq=item.moq,
              unit_cost_cop=item.unit_cost_cop, available=level.available)
         for level, item, supplier in uow.session.execute(stmt)
@@ -163,12 +174,12 @@ def _stock_rows(uow: UnitOfWork, seller_id: str | None) -> list[_Row]:
 
 
 def _analyse(
-    rows: list[_Row], demand: dict[SeriesKey, DemandSeries | None], settings: dict[str, ReorderSettings],
+    rows: list[StockRow], demand: dict[SeriesKey, DemandSeries | None], settings: dict[str, ReorderSettings],
     today: date,
 ) -> tuple[dict[SeriesKey, Numbers], list[CycleNote]]:
     """The policy's numbers for every pair with enough history; a note for the others."""
     notes: list[CycleNote] = []
-    ready: list[tuple[_Row, DemandSeries]] = []
+    ready: list[tuple[StockRow, DemandSeries]] = []
     for row in rows:
         series = demand.get(row.key)
         if series is None or series.observed_days < MIN_HISTORY_DAYS:
@@ -182,7 +193,7 @@ def _analyse(
                                                                                               strict=True)}, notes
 
 
-def _numbers(row: _Row, forecast: Forecast, settings: ReorderSettings, today: date) -> Numbers:
+def _numbers(row: StockRow, forecast: Forecast, settings: ReorderSettings, today: date) -> Numbers:
     z = policy.z_value(settings.service_level)
     safety = policy.safety_stock(z=z, sigma_daily=forecast.sigma, lead_time_days=row.lead_time_days)
     return Numbers(
@@ -198,9 +209,9 @@ def _numbers(row: _Row, forecast: Forecast, settings: ReorderSettings, today: da
 
 
 def _decide(
-    rows: list[_Row], numbers: dict[SeriesKey, Numbers], covered: set[SeriesKey], settings: dict[str, ReorderSettings],
-    prices: dict[str, int],
-) -> list[_Decision]:
+    rows: list[StockRow], numbers: dict[SeriesKey, Numbers], covered: set[SeriesKey],
+    settings: dict[str, ReorderSettings], prices: dict[str, int],
+) -> list[Decision]:
     """Which pairs need stock and how each gets it; donors' excess is shared out once per cycle."""
     excess = {key: policy.transferable_excess(available=n.available, rop=n.rop, safety=n.safety)
               for key, n in numbers.items()}
@@ -232,7 +243,7 @@ def _decide(
         if plan.donor is not None:
             excess[(row.sku, plan.donor.warehouse)] -= plan.transfer_quantity
             given[(row.sku, plan.donor.warehouse)] += plan.transfer_quantity
-        decisions.append(_Decision(row=row, numbers=n, need=need, plan=plan, donors=donors, margin_cop=margin))
+        decisions.append(Decision(row=row, numbers=n, need=need, plan=plan, donors=donors, margin_cop=margin))
     return decisions
 
 
@@ -244,7 +255,7 @@ def _donor(n: Numbers, excess: int, given: int, lead_time_days: int) -> DonorVie
                      lead_time_days=lead_time_days)
 
 
-def _proposal(cycle: ReorderCycle, d: _Decision, *, kind: ProposalKind, quantity: int, unit_cost: int,
+def _proposal(cycle: ReorderCycle, d: Decision, *, kind: ProposalKind, quantity: int, unit_cost: int,
               explanation: str, purchase_order_id: str | None = None) -> ReorderProposal:
     n = d.numbers
     return ReorderProposal(
@@ -259,11 +270,11 @@ def _proposal(cycle: ReorderCycle, d: _Decision, *, kind: ProposalKind, quantity
     )
 
 
-def _record(uow: UnitOfWork, cycle: ReorderCycle, decisions: list[_Decision],
+def _record(uow: UnitOfWork, cycle: ReorderCycle, decisions: list[Decision],
             settings: dict[str, ReorderSettings]) -> CycleResult:
     """Write drafts, proposals and events; auto-approve drafts under the seller's limit."""
     proposals: list[ReorderProposal] = []
-    purchases: dict[tuple[str, str], list[_Decision]] = defaultdict(list)
+    purchases: dict[tuple[str, str], list[Decision]] = defaultdict(list)
     for d in decisions:
         n = d.numbers
         uow.add_event(events.StockLowPredicted(

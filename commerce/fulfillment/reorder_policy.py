@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from statistics import NormalDist
 
 IVA_RATE = 0.19  # Colombia's general VAT; marketplace prices include it
+STOCKOUT_HORIZON_DAYS = 365  # a projection further out says nothing (and a tiny rate would overflow dates)
 
 
 def z_value(service_level: float) -> float:
@@ -65,9 +66,9 @@ def days_of_cover(*, available: int, daily: float) -> float:
 
 
 def stockout_date(*, today: date, available: int, daily: float) -> date | None:
-    """The day the available units are projected to run out, or None without demand."""
+    """The day the available units are projected to run out, or None beyond a year (or without demand)."""
     cover = days_of_cover(available=available, daily=daily)
-    return None if math.isinf(cover) else today + timedelta(days=math.floor(cover))
+    return None if cover > STOCKOUT_HORIZON_DAYS else today + timedelta(days=math.floor(cover))
 
 
 def transferable_excess(*, available: int, rop: float, safety: float) -> int:

@@ -41,6 +41,7 @@ def test_zero_demand_never_reorders_even_when_empty() -> None:
 def test_stockout_date_and_cover() -> None:
     assert policy.stockout_date(today=date(2026, 12, 1), available=14, daily=4.0) == date(2026, 12, 4)
     assert policy.stockout_date(today=date(2026, 12, 1), available=14, daily=0.0) is None
+    assert policy.stockout_date(today=date(2026, 12, 1), available=14, daily=1e-12) is None  # beyond a year
     assert policy.days_of_cover(available=14, daily=4.0) == pytest.approx(3.5)
 
 
