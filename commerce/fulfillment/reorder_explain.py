@@ -61,8 +61,8 @@ class DonorView:
 
 def _demand(n: Numbers) -> str:
     f = n.forecast
-    pattern = ("estable: vende casi todos los días" if not f.intermittent
-               else f"intermitente: vende un día de cada {decimal(f.adi)}")
+    share = f"vende {decimal(100 / f.adi, 0)} % de los días" if math.isfinite(f.adi) else "sin ventas"
+    pattern = f"{'intermitente' if f.intermittent else 'estable'}: {share}"
     text = f"Demanda estimada: {decimal(f.daily, 2)} unidades/día ({pattern}) con {METHOD_LABELS[f.method]}"
     if f.method is Method.SES and f.alpha is not None:
         text += f" (α = {decimal(f.alpha, 2)})"
