@@ -39,7 +39,12 @@ from commerce.fulfillment.reorder_proposals import (
     ReorderProposal,
     covered_pairs,
 )
-from commerce.fulfillment.reorder_settings import ReorderSettings, settings_for
+from commerce.fulfillment.reorder_settings import (
+    ReorderSettings,
+    UpdateReorderSettings,
+    settings_for,
+    update_reorder_settings,
+)
 from commerce.identity.principal import SYSTEM, Principal, Scope
 from commerce.shared import events
 from commerce.shared.clock import to_bogota, utcnow
@@ -311,4 +316,7 @@ def _record(uow: UnitOfWork, cycle: ReorderCycle, decisions: list[Decision],
                        purchase_orders=orders, auto_approved=approved)
 
 
-COMMAND_HANDLERS: dict[type[Command], Any] = {RunReorderCycle: run_reorder_cycle}
+COMMAND_HANDLERS: dict[type[Command], Any] = {
+    RunReorderCycle: run_reorder_cycle,
+    UpdateReorderSettings: update_reorder_settings,
+}

@@ -6,10 +6,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic import ConfigDict, Field
 from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from commerce.identity.principal import SYSTEM, Principal, Scope
 from commerce.shared.clock import utcnow
+from commerce.shared.commands import Command
+from commerce.shared.errors import InvalidInput
 from commerce.shared.orm import Base
 from commerce.shared.unit_of_work import UnitOfWork
 
@@ -69,3 +73,43 @@ def settings_for(*, uow: UnitOfWork, seller_id: str) -> ReorderSettings:
         transfer_lead_overrides={str(k): int(v) for k, v in (row.transfer_lead_overrides or {}).items()},
         transfer_cost_per_unit_cop=row.transfer_cost_per_unit_cop, auto_approve_limit_cop=row.auto_approve_limit_cop,
     )
+
+
+class UpdateReorderSettings(Command):
+    """Change some of a seller's reorder settings; fields left out keep their value."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    seller_id: str = Field(min_length=1, max_length=16)
+    service_level: float | None = Field(default=None, ge=0.5, lt=1)
+    review_period_days: int | None = Field(default=None, ge=1, le=90)
+    transfer_lead_days: int | None = Field(default=None, ge=1, le=60)
+    transfer_lead_overrides: dict[str, int] | None = None
+    transfer_cost_per_unit_cop: int | None = Field(default=None, ge=0, le=10_000_000)
+    auto_approve_limit_cop: int | None = Field(default=None, ge=0, le=10_000_000_000)
+    actor: Principal = SYSTEM
+
+
+def update_reorder_settings(cmd: UpdateReorderSettings, uow: UnitOfWork) -> ReorderSettings:
+    """Store the seller's new settings and return them as the next cycle will use them."""
+    cmd.actor.require(Scope.PURCHASING_WRITE)
+    cmd.actor.require_seller(cmd.seller_id, f"la configuración de reorden de {cmd.seller_id}")
+    for route, days in (cmd.transfer_lead_overrides or {}).items():
+        origin, _, destination = route.partition(">")
+        if not (origin and destination) or not 1 <= days <= 60:
+            raise InvalidInput(f"Ruta de traslado inválida: «{route}» = {days} (usa \"MED>BAQ\": días entre 1 y 60).")
+    row = uow.session.get(ReorderSettingsRow, cmd.seller_id, with_for_update=True)
+    if row is None:
+        defaults = ReorderSettings()
+        row = ReorderSettingsRow(
+            seller_id=cmd.seller_id, service_level=defaults.service_level,
+            review_period_days=defaults.review_period_days, transfer_lead_days=defaults.transfer_lead_days,
+            transfer_lead_overrides={}, transfer_cost_per_unit_cop=defaults.transfer_cost_per_unit_cop,
+            auto_approve_limit_cop=defaults.auto_approve_limit_cop)
+        uow.session.add(row)
+    changes = cmd.model_dump(exclude={"seller_id", "actor"}, exclude_none=True)
+    for name, value in changes.items():
+        setattr(row, name, value)
+    row.updated_by = cmd.actor.email
+    uow.session.flush()
+    return settings_for(uow=uow, seller_id=cmd.seller_id)

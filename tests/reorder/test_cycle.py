@@ -14,10 +14,10 @@ from commerce.fulfillment import commands as fc
 from commerce.fulfillment.models import Movement, MovementKind, PurchaseOrder, StockLevel, SupplyItem
 from commerce.fulfillment.reorder import RunReorderCycle
 from commerce.fulfillment.reorder_proposals import ProposalKind, ReorderProposal
-from commerce.fulfillment.reorder_settings import ReorderSettingsRow
+from commerce.fulfillment.reorder_settings import UpdateReorderSettings, settings_for
 from commerce.identity.principal import Principal, Role
 from commerce.shared.clock import utcnow
-from commerce.shared.errors import NotAuthorized
+from commerce.shared.errors import InvalidInput, NotAuthorized
 from commerce.shared.money import format_cop
 from commerce.shared.outbox import OutboxMessage
 from infra.bootstrap import Platform
@@ -138,11 +138,7 @@ def test_seller_runs_only_their_own_cycle(platform: Platform) -> None:
 
 
 def test_auto_approve_limit_approves_small_drafts(platform: Platform) -> None:
-    with platform.uow() as uow:
-        uow.session.add(ReorderSettingsRow(seller_id="SEL-TECH", service_level=0.95, review_period_days=7,
-                                           transfer_lead_days=3, transfer_lead_overrides={},
-                                           transfer_cost_per_unit_cop=2000, auto_approve_limit_cop=100_000_000))
-        uow.commit()
+    platform.bus.handle(UpdateReorderSettings(seller_id="SEL-TECH", auto_approve_limit_cop=100_000_000))
     result = platform.bus.handle(RunReorderCycle(cycle_id="auto", seller_id="SEL-TECH"))
     assert result.auto_approved and set(result.auto_approved) == set(result.purchase_orders)
     with platform.read_uow() as uow:
@@ -154,10 +150,8 @@ def test_auto_approve_limit_approves_small_drafts(platform: Platform) -> None:
 
 def test_service_level_setting_changes_safety_stock(platform: Platform) -> None:
     default = by_pair(platform.bus.handle(RunReorderCycle(cycle_id="a", seller_id="SEL-TECH")).proposals)
+    platform.bus.handle(UpdateReorderSettings(seller_id="SEL-TECH", service_level=0.99))
     with platform.uow() as uow:
-        uow.session.add(ReorderSettingsRow(seller_id="SEL-TECH", service_level=0.99, review_period_days=7,
-                                           transfer_lead_days=3, transfer_lead_overrides={},
-                                           transfer_cost_per_unit_cop=2000, auto_approve_limit_cop=0))
         for po in uow.session.scalars(select(PurchaseOrder)):
             po.status = "cancelled"  # free the pairs so the second cycle looks at them again
         uow.commit()
@@ -207,3 +201,26 @@ def test_seeded_supply_items_are_the_ones_checked(platform: Platform) -> None:
         stock_rows = uow.session.scalar(select(func.count()).select_from(StockLevel).join(
             SupplyItem, SupplyItem.sku == StockLevel.sku))
     assert platform.bus.handle(RunReorderCycle(cycle_id="all")).evaluated == stock_rows == len(WORLD["stock"])
+
+
+def test_settings_update_is_partial_and_owned(platform: Platform) -> None:
+    moda = platform.bus.handle(UpdateReorderSettings(seller_id="SEL-MODA", review_period_days=14, actor=MODA))
+    assert (moda.review_period_days, moda.service_level) == (14, 0.95)  # the rest keeps its default
+    again = platform.bus.handle(UpdateReorderSettings(seller_id="SEL-MODA", transfer_lead_overrides={"MED>BAQ": 5},
+                                                      actor=MODA))
+    assert again.review_period_days == 14
+    assert (again.transfer_lead("MED", "BAQ"), again.transfer_lead("BOG", "BAQ")) == (5, 3)
+    with pytest.raises(NotAuthorized):
+        platform.bus.handle(UpdateReorderSettings(seller_id="SEL-CAFE", review_period_days=3, actor=MODA))
+    with pytest.raises(InvalidInput):
+        platform.bus.handle(UpdateReorderSettings(seller_id="SEL-MODA", transfer_lead_overrides={"MED": 2}))
+    with platform.read_uow() as uow:
+        assert settings_for(uow=uow, seller_id="SEL-CAFE").review_period_days == 7
+
+
+def test_route_lead_time_setting_reaches_the_transfer(platform: Platform) -> None:
+    platform.bus.handle(UpdateReorderSettings(seller_id="SEL-CAFE", transfer_lead_overrides={"BOG>MED": 2}))
+    result = platform.bus.handle(RunReorderCycle(cycle_id="route", seller_id="SEL-CAFE"))
+    transfer = by_pair(result.proposals)[("transfer", "CAF-002", "MED")]
+    assert transfer.lead_time_days == 2 and transfer.from_warehouse == "BOG"  # type: ignore[attr-defined]
+    assert "el traslado tarda 2 días" in transfer.explanation  # type: ignore[attr-defined]
