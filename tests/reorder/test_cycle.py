@@ -53,6 +53,8 @@ def test_cycle_on_the_demo_world(platform: Platform) -> None:
     gap = [p for p in result.proposals if p.sku == "MOD-103" and p.warehouse == "BAQ"]
     assert gap and all("MED" in p.explanation for p in gap)
     assert "ya está agotado" in gap[0].explanation
+    if not any(p.kind == ProposalKind.TRANSFER for p in gap):  # bought: the explanation says why not moved
+        assert "no le sobra para trasladar" in gap[0].explanation or "no cuesta menos" in gap[0].explanation
     # Well above the reorder point (twice the demo world's figure or more): nothing proposed there.
     for row in WORLD["stock"]:
         if row["on_hand"] - row["reserved"] >= 2 * row["reorder_point"]:
@@ -224,3 +226,12 @@ def test_route_lead_time_setting_reaches_the_transfer(platform: Platform) -> Non
     transfer = by_pair(result.proposals)[("transfer", "CAF-002", "MED")]
     assert transfer.lead_time_days == 2 and transfer.from_warehouse == "BOG"  # type: ignore[attr-defined]
     assert "el traslado tarda 2 días" in transfer.explanation  # type: ignore[attr-defined]
+
+
+def test_a_pending_transfer_covers_its_destination(platform: Platform) -> None:
+    first = platform.bus.handle(RunReorderCycle(cycle_id="t-1", seller_id="SEL-CAFE"))
+    assert ("transfer", "CAF-002", "MED") in by_pair(first.proposals)
+    for po_id in first.purchase_orders:
+        platform.bus.handle(fc.CancelPurchaseOrder(purchase_order_id=po_id))
+    second = platform.bus.handle(RunReorderCycle(cycle_id="t-2", seller_id="SEL-CAFE"))
+    assert not any((p.sku, p.warehouse) == ("CAF-002", "MED") for p in second.proposals)
