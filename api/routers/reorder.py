@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
 from api.deps import CurrentPrincipal, ReadUowDep
 from commerce.fulfillment import reorder_proposals as proposals
@@ -21,10 +21,3 @@ def list_proposals(
     seller_id: Annotated[str | None, Query(max_length=16, description="staff only: one seller")] = None,
 ) -> list[ProposalRead]:
     return proposals.list_proposals(uow=uow, principal=principal, open_only=status == "open", seller_id=seller_id)
-
-
-@router.get("/proposals/{proposal_id}", response_model=ProposalRead, summary="One proposal with its explanation")
-def get_proposal(
-    uow: ReadUowDep, principal: CurrentPrincipal, proposal_id: Annotated[int, Path(ge=1)],
-) -> ProposalRead:
-    return proposals.get_proposal(uow=uow, principal=principal, proposal_id=proposal_id)
