@@ -140,8 +140,8 @@ def list_proposals(
     )
     if not principal.is_staff:
         stmt = stmt.where(ReorderProposal.seller_id == (principal.seller_id or ""))
-    elif seller_id:
-        stmt = stmt.where(ReorderProposal.seller_id == seller_id)
+    if seller_id:  # for a seller, another seller's id filters everything out
+        stmt = stmt.where(ReorderProposal.seller_id == seller_id.strip().upper())
     rows = []
     for proposal, po_status in uow.session.execute(stmt):
         # A purchase proposal's state is its purchase order's: the draft is what the seller approves.
