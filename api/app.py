@@ -19,6 +19,7 @@ from api.routers import (
     orders,
     privacy,
     products,
+    reorder,
     sellers,
     web,
 )
@@ -63,4 +64,5 @@ def create_app(platform: Platform | None = None, *, background_worker: bool | No
                    web):
         app.include_router(module.router)
     app.include_router(whatsapp.router)
+    app.include_router(reorder.router)
     return app

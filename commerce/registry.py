@@ -13,6 +13,7 @@ from commerce import support
 from commerce.fulfillment import commands as fc
 from commerce.fulfillment import handlers as fh
 from commerce.identity import channels, erasure
+from commerce.fulfillment import reorder
 from commerce.marketplace import commands as mc
 from commerce.marketplace import handlers as mh
 from commerce.shared import events, idempotency
@@ -46,6 +47,7 @@ COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
     idempotency.CompleteIdempotentRequest: idempotency.complete_idempotent_request,
     idempotency.ReleaseIdempotencyKey: idempotency.release_idempotency_key,
     idempotency.PurgeIdempotencyKeys: idempotency.purge_idempotency_keys,
+    **reorder.COMMAND_HANDLERS,
 }
 
 # In-transaction reactions: they run inside the command's transaction, so a failure undoes it all.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from commerce.fulfillment import commands, stock
+from commerce.fulfillment import commands, purchase_events, stock
 from commerce.fulfillment.models import (
     PO_TRANSITIONS,
     MovementKind,
@@ -261,12 +261,10 @@ def create_purchase_order(cmd: commands.CreatePurchaseOrder, uow: UnitOfWork) ->
             raise InvalidInput(f"El producto {line.sku} no lo surte el proveedor {supplier.id}.")
         po.lines.append(PurchaseOrderLine(sku=line.sku, quantity=line.quantity, unit_cost_cop=item.unit_cost_cop))
     uow.session.add(po)
-    po.record(
-        events.PurchaseOrderCreated(
-            purchase_order_id=po.id, supplier_id=po.supplier_id, seller_id=po.seller_id, warehouse=po.warehouse,
-            lines=[events.LineQty(sku=ln.sku, quantity=ln.quantity) for ln in po.lines],
-        )
-    )
+    # Handed to the unit of work, not recorded on the draft: a later autoflush leaves the draft only
+    # weakly referenced by the session, and its recorded events could be collected with it.
+    for event in purchase_events.on_drafted(po):
+        uow.add_event(event)
     return po.id
 
 
@@ -285,8 +283,8 @@ def _po_for_change(uow: UnitOfWork, po_id: str, actor: Principal, target: Purcha
 def approve_purchase_order(cmd: commands.ApprovePurchaseOrder, uow: UnitOfWork) -> None:
     """Approve a draft; the reorder is then initiated with the supplier."""
     po = _po_for_change(uow, cmd.purchase_order_id, cmd.actor, PurchaseOrderStatus.APPROVED)
-    po.record(events.ReorderApproved(purchase_order_id=po.id, supplier_id=po.supplier_id, seller_id=po.seller_id))
-    po.record(events.ReorderInitiated(purchase_order_id=po.id, supplier_id=po.supplier_id, seller_id=po.seller_id))
+    for event in purchase_events.on_approved(po):  # reading the lines may autoflush: see create_purchase_order
+        uow.add_event(event)
 
 
 def send_purchase_order(cmd: commands.SendPurchaseOrder, uow: UnitOfWork) -> None:
