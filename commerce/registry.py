@@ -12,8 +12,8 @@ from typing import Any
 from commerce import support
 from commerce.fulfillment import commands as fc
 from commerce.fulfillment import handlers as fh
-from commerce.identity import channels, erasure
 from commerce.fulfillment import reorder
+from commerce.identity import channels, erasure
 from commerce.marketplace import commands as mc
 from commerce.marketplace import handlers as mh
 from commerce.shared import events, idempotency
