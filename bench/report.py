@@ -274,7 +274,9 @@ def render_document(info: RunInfo, results: list[DatabaseResult], reading: list[
         "`synchronous=NORMAL`, `BEGIN IMMEDIATE`). It is what a reservation minimally costs with no ORM, no "
         "message bus, no events and no outbox.",
         "- Threads share one Python process (and its GIL), like the API's worker threads do. Ops/s counts "
-        "successful operations over wall time; p50/p95 are per-operation latencies. *Bus retries* counts the "
+        "successful operations over wall time; p50/p95 are per-operation latencies, from the one percentile "
+        "function of every section here (`bench.measure.percentile`: linear interpolation between the two "
+        "nearest samples, `statistics.quantiles(method=\"inclusive\")`). *Bus retries* counts the "
         "message bus's automatic retries of transient conflicts (SQLite `database is locked`, PostgreSQL "
         "deadlocks/serialization failures).",
         "- **HTTP**: `create_app(platform, background_worker=False)` under uvicorn in a background thread of "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import Any
 
 import pytest
 from langchain_anthropic import ChatAnthropic
@@ -16,7 +17,7 @@ from router.breaker import BreakerState, CircuitBreaker
 from router.models import ModelRegistry, RegisteredModel
 from router.policy import Policy
 from router.recording import RoutingRecord, collect_records, current_request_id
-from router.routed_model import UNAVAILABLE_TEXT, RoutedChatModel
+from router.routed_model import UNAVAILABLE_TEXT, RoutedChatModel, message_text
 from tests.router.conftest import FakeChatModel, FakeClock
 from tests.router.fake_llm_servers import FakeLlmServer, Wire
 
@@ -97,6 +98,15 @@ def test_sensitive_history_keeps_the_thread_local(policy: Policy, clock: FakeClo
     # Once the sensitive message is out of the context, complex turns may go to the cloud again.
     s.model.invoke([history[0], HumanMessage(COMPLEX_PUBLIC)])
     assert len(s.cloud.calls) == 1
+
+
+def test_content_blocks_are_classified_like_plain_text(policy: Policy, clock: FakeClock) -> None:
+    # Providers and multimodal clients send lists of content blocks; their text is classified too.
+    s = Setup(policy, clock)
+    blocks: list[str | dict[str, Any]] = [{"type": "text", "text": "Tengo diabetes."}, f" {COMPLEX_PUBLIC}"]
+    s.model.invoke([HumanMessage(content=blocks)])
+    assert not s.cloud.calls and s.records[-1].classification == "sensitive"
+    assert message_text(HumanMessage(content=blocks)) == f"Tengo diabetes. {COMPLEX_PUBLIC}"
 
 
 def test_tool_results_and_tool_args_are_classified(policy: Policy, clock: FakeClock) -> None:
