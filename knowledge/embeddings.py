@@ -42,6 +42,10 @@ class _Model:
         self._lock = threading.Lock()
         self.dim = int(self._e5.dim)
 
+    def token_count(self, text: str, *, is_query: bool = False) -> int:
+        with self._lock:
+            return int(self._e5.token_count(text, is_query))
+
     def encode(self, texts: list[str], *, is_query: bool) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         with self._lock:
