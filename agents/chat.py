@@ -30,6 +30,7 @@ from commerce.shared.errors import InvalidInput
 from commerce.shared.messagebus import MessageBus
 from router.recording import RoutingRecord
 from tools.context import AgentContext
+from tools.knowledge_hook import Retriever
 
 MAX_MESSAGE_CHARS = 4000
 RECURSION_LIMIT = 30
@@ -39,8 +40,9 @@ class ChatService:
     """Runs turns of the supervisor graph for authenticated principals."""
 
     def __init__(self, graph: CompiledStateGraph[Any, Any, Any, Any], bus: MessageBus, *, model_name: str,
-                 log_writer: RoutingLogWriter | None = None) -> None:
+                 log_writer: RoutingLogWriter | None = None, knowledge: Retriever | None = None) -> None:
         self.graph = graph
+        self.knowledge = knowledge
         self.bus = bus
         self.model_name = model_name
         self._log_writer = log_writer
@@ -63,7 +65,7 @@ class ChatService:
         config: RunnableConfig = {"configurable": {"thread_id": key}, "recursion_limit": RECURSION_LIMIT,
                                   "metadata": owner_metadata(principal)}
         context = AgentContext(principal=principal, bus=self.bus, thread_id=key, channel=channel,
-                               request_id=uuid.uuid4().hex)
+                               request_id=uuid.uuid4().hex, knowledge=self.knowledge)
         records: list[RoutingRecord] = []
         with self._locks(key):
             state = self.graph.get_state(config)

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from router.models import RouterConfig
     from router.policy import Policy
     from router.routed_model import RoutedChatModel
+    from tools.knowledge_hook import Retriever
 
 log = logging.getLogger(__name__)
 
@@ -235,19 +236,29 @@ def routed_model(platform: Platform, *, config: RouterConfig | None = None, poli
     return RoutedChatModel(registry=registry, policy=policy or routing_policy(settings))
 
 
+def knowledge_retriever(settings: Settings) -> Retriever:
+    """search_knowledge's retriever over the knowledge base the settings name (opened at the first question)."""
+    from infra.knowledge import KnowledgeRetriever
+
+    return KnowledgeRetriever(settings)
+
+
 def build_chat_service(platform: Platform, checkpointer: BaseCheckpointSaver[Any], *,
                        model: BaseChatModel | None = None, router: RouterConfig | None = None,
-                       policy: Policy | None = None, record_routing: bool = True) -> ChatService:
+                       policy: Policy | None = None, record_routing: bool = True,
+                       knowledge: Retriever | None = None) -> ChatService:
     """A ChatService whose every model call goes through the privacy router (unless `model` is given).
 
-    `record_routing` writes each turn's routing decisions to llm_routing_logs."""
+    `record_routing` writes each turn's routing decisions to llm_routing_logs; `knowledge` replaces the
+    knowledge base of the settings (a test's own index)."""
     from agents.chat import ChatService
     from agents.graph import build_graph
 
     chosen = model or routed_model(platform, config=router, policy=policy)
     name = str(getattr(chosen, "model_name", None) or chosen._llm_type)
     return ChatService(build_graph(chosen, checkpointer), platform.bus, model_name=name,
-                       log_writer=platform.routing_log.write_turn if record_routing else None)
+                       log_writer=platform.routing_log.write_turn if record_routing else None,
+                       knowledge=knowledge or knowledge_retriever(platform.settings))
 
 
 def open_chat(platform: Platform) -> tuple[ChatService, Callable[[], None]]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from commerce.identity.principal import Principal
 from commerce.shared.messagebus import MessageBus
+from tools.knowledge_hook import Retriever
 
 
 @dataclass(frozen=True)
@@ -15,3 +16,4 @@ class AgentContext:
     thread_id: str
     channel: str = "web"  # "web" | "whatsapp" | "cli" | "eval"
     request_id: str = ""
+    knowledge: Retriever | None = None  # search_knowledge's passages (None: no knowledge base configured)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,9 +11,12 @@ from commerce.shared import exactly_once
 from tools import knowledge_hook
 from tools.base import Runtime, agent_tool
 from tools.confirmation import PendingWrite
-from tools.results import ToolResult, ok
+from tools.results import ToolResult, error, ok
 
-NO_KNOWLEDGE = "No hay información sobre eso en la base de conocimiento todavía."
+log = logging.getLogger(__name__)
+
+NO_KNOWLEDGE = "No tengo esa información en la base de conocimiento de MeStocker."
+KNOWLEDGE_UNAVAILABLE = "No pude consultar la base de conocimiento en este momento."
 MAX_PASSAGES = 4
 
 
@@ -34,15 +38,21 @@ def _passage(raw: Mapping[str, Any]) -> dict[str, Any]:
 def search_knowledge(query: str, *, runtime: Runtime) -> ToolResult:
     """Search MeStocker's help and policy documents (envíos, devoluciones y retracto, garantía, medios de pago,
     datos personales, vendedores). Answer only from the passages it returns and cite each one's source
-    ("Fuente: <título>"). When it returns no passages, say you do not have that information.
+    ("Fuente: <título>"). When it returns no passages, say you do not have that information and offer a person
+    (escalate_to_human); never answer a policy from memory.
 
     Args:
         query: The user's question in Spanish, e.g. "¿cuántos días tengo para devolver un producto?".
     """
-    retriever = knowledge_hook.get_retriever()
+    retriever = runtime.context.knowledge
     if retriever is None or not query.strip():
         return ok(NO_KNOWLEDGE, [])
-    passages = [_passage(p) for p in retriever(query.strip()) if p][:MAX_PASSAGES]
+    try:
+        found_raw = retriever(query.strip())
+    except Exception:  # the store's adapters (embedded, HTTP) fail in their own ways; the turn must not
+        log.warning("search_knowledge: the knowledge base could not be read", exc_info=True)
+        return error(KNOWLEDGE_UNAVAILABLE)
+    passages = [_passage(p) for p in found_raw if p][:MAX_PASSAGES]
     if not passages:
         return ok(NO_KNOWLEDGE, [])
     found = f"Encontré {len(passages)} fragmento(s) relevantes en la base de conocimiento."

@@ -27,6 +27,7 @@ from commerce.marketplace.models import Order, Product
 from commerce.shared.outbox import OutboxMessage
 from infra.bootstrap import Platform
 from tools.context import AgentContext
+from tools.knowledge_hook import Retriever
 from tools.registry import TOOLS
 
 LAURA = Principal.for_role(user_id=6, email="laura.gomez@example.co", role=Role.COMPRADOR, buyer_id="BUY-001")
@@ -71,9 +72,11 @@ class Harness:
     platform: Platform
     checkpointer: InMemorySaver = field(default_factory=InMemorySaver)
     graphs: dict[str, CompiledStateGraph[Any, Any, Any, Any]] = field(default_factory=dict)
+    knowledge: Retriever | None = None  # what the chat service would put in the run-time context
 
     def context(self, principal: Principal, thread: str) -> AgentContext:
-        return AgentContext(principal=principal, bus=self.platform.bus, thread_id=thread, channel="eval")
+        return AgentContext(principal=principal, bus=self.platform.bus, thread_id=thread, channel="eval",
+                            knowledge=self.knowledge)
 
     def call(self, principal: Principal, name: str, args: dict[str, Any], *, thread: str = "t-1",
              call_id: str = "call-1") -> Outcome:

@@ -10,7 +10,6 @@ import pytest
 from knowledge import KnowledgeBase, open_client
 from knowledge.documents import corpus_dir
 from tests.tools.conftest import LAURA, Harness
-from tools import knowledge_hook
 from tools.support import NO_KNOWLEDGE
 
 
@@ -25,10 +24,9 @@ def returns_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
 
 
 @pytest.fixture
-def registered(returns_kb: KnowledgeBase) -> Iterator[None]:
-    knowledge_hook.set_retriever(returns_kb.retriever())
+def registered(returns_kb: KnowledgeBase, harness: Harness) -> Iterator[None]:
+    harness.knowledge = returns_kb.retriever()
     yield
-    knowledge_hook.set_retriever(None)
 
 
 @pytest.mark.usefixtures("registered")
@@ -52,10 +50,7 @@ def test_nothing_answers_says_so(harness: Harness) -> None:
 
 
 def test_untitled_passage_cites_its_file(harness: Harness) -> None:
-    knowledge_hook.set_retriever(lambda q: [{"text": "Bogotá: 1 a 2 días hábiles.", "source": "envios.md"}, {}])
-    try:
-        out = harness.call(LAURA, "search_knowledge", {"query": "envíos a Bogotá"})
-    finally:
-        knowledge_hook.set_retriever(None)
+    harness.knowledge = lambda q: [{"text": "Bogotá: 1 a 2 días hábiles.", "source": "envios.md"}, {}]
+    out = harness.call(LAURA, "search_knowledge", {"query": "envíos a Bogotá"})
     assert out.result["data"] == [{"text": "Bogotá: 1 a 2 días hábiles.", "source": "envios.md",  # type: ignore[index]
                                    "citation": "Fuente: envios.md"}]

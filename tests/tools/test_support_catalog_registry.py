@@ -12,7 +12,6 @@ from commerce.identity.principal import ANONYMOUS
 from commerce.support import SupportTicket
 from infra.bootstrap import Platform
 from tests.tools.conftest import CAFE, LAURA, Harness
-from tools import knowledge_hook
 from tools.registry import AGENT_TOOLS, TOOLS, WRITE_TOOLS, tools_for
 from tools.support import NO_KNOWLEDGE
 
@@ -31,11 +30,9 @@ def test_search_knowledge_without_and_with_retriever(harness: Harness) -> None:
 
 
 @pytest.fixture
-def retriever() -> Iterator[None]:
-    knowledge_hook.set_retriever(lambda q: [{"text": "Bogotá: 1-2 días hábiles.", "title": "Envíos",
-                                             "source": "envios.md"}])
+def retriever(harness: Harness) -> Iterator[None]:
+    harness.knowledge = lambda q: [{"text": "Bogotá: 1-2 días hábiles.", "title": "Envíos", "source": "envios.md"}]
     yield
-    knowledge_hook.set_retriever(None)
 
 
 @pytest.mark.usefixtures("retriever")
