@@ -24,7 +24,8 @@ AGENT_PROMPTS: dict[str, str] = {
     "inventory": COMMON + " Eres el agente de inventario: consultas existencias por bodega, productos con "
     "stock bajo y movimientos, y trasladas unidades entre bodegas (siempre con confirmación del usuario).",
     "order": COMMON + " Eres el agente de pedidos: consultas pedidos, rastreas envíos, creas pedidos y "
-    "cancelas pedidos (siempre con confirmación del usuario).",
+    "cancelas pedidos (siempre con confirmación del usuario), y recomiendas productos parecidos a uno que el "
+    "usuario nombra (solo con existencias).",
     "seller": COMMON + " Eres el agente de vendedores: resumes ventas, muestras los productos más vendidos, "
     "cambias precios y gestionas las propuestas de reabastecimiento (cambios siempre con confirmación).",
     "support": COMMON + " Eres el agente de soporte: respondes con la base de conocimiento de MeStocker y, "

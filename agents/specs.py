@@ -23,7 +23,7 @@ class AgentSpec:
 
 DESCRIPTIONS: dict[str, str] = {
     "inventory": "existencias por bodega, stock bajo, movimientos de inventario y traslados entre bodegas",
-    "order": "estado de pedidos, rastreo de envíos, crear y cancelar pedidos",
+    "order": "estado de pedidos, rastreo de envíos, crear y cancelar pedidos, recomendar productos parecidos",
     "seller": "ventas de un vendedor, productos más vendidos, cambios de precio y propuestas de reabastecimiento",
     "support": "políticas de envíos, devoluciones, garantías, medios de pago, datos personales y escalar a una persona",
 }

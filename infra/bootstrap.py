@@ -21,6 +21,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.marketplace.payments import PaymentGateway
+from commerce.marketplace.semantic import INDEXED_EVENTS, SemanticProductIndex, reindex_product
 from commerce.notifications import NOTIFIED_EVENTS, notify_buyer
 from commerce.registry import COMMAND_HANDLERS, EVENT_HANDLERS
 from commerce.shared.messagebus import MessageBus, inject
@@ -35,6 +36,7 @@ from infra.channels.whatsapp_client import WhatsAppClient, WhatsAppConfig, build
 from infra.checkpoints import forget_conversations, open_checkpointer
 from infra.db import make_engine, make_session_factory
 from infra.payments.sandbox import SandboxGateway
+from infra.product_index import build_product_index
 from infra.settings import BusKind, Settings, get_settings, signing_secret
 from infra.worker import run_worker
 from router.log import RoutingLogWriter
@@ -70,6 +72,7 @@ class Platform:
     gateway: PaymentGateway
     jwt_secret: str
     routing_log: RoutingLogWriter
+    product_index: SemanticProductIndex | None = None
     outbox_signal: threading.Event = field(default_factory=threading.Event)
 
     def uow(self) -> UnitOfWork:
@@ -146,6 +149,7 @@ def bootstrap(
     *,
     publisher: Publisher | None = None,
     gateway: PaymentGateway | None = None,
+    product_index: SemanticProductIndex | None = None,
     run_migrations: bool = True,
 ) -> Platform:
     """Build the platform: engine, migrations, message bus with injected dependencies, relay, consumers."""
@@ -159,6 +163,9 @@ def bootstrap(
     gateway = gateway or SandboxGateway()
     publisher = publisher or build_publisher(settings)
     routing_log = RoutingLogWriter(session_factory, salt=privacy_salt(settings))
+    # The catalog's semantic index (opened at its first use): search and "similar" read it, the
+    # product-index consumer keeps it current.
+    product_index = product_index or build_product_index(settings)
     signal = threading.Event()
     dependencies: dict[str, Any] = {
         "gateway": gateway,
@@ -171,10 +178,13 @@ def bootstrap(
         command_handlers={cmd: inject(h, dependencies) for cmd, h in COMMAND_HANDLERS.items()},
         event_handlers={evt: [inject(h, dependencies) for h in hs] for evt, hs in EVENT_HANDLERS.items()},
         after_commit=[signal.set],
+        view_dependencies={"semantic": product_index},
     )
     consumers = ConsumerGroup(
         [IdempotentConsumer("buyer-notifications", notify_buyer, partial(UnitOfWork, session_factory),
-                            NOTIFIED_EVENTS)]
+                            NOTIFIED_EVENTS),
+         IdempotentConsumer("product-index", partial(reindex_product, index=product_index),
+                            partial(UnitOfWork, session_factory), INDEXED_EVENTS)]
     )
     if isinstance(publisher, InProcessPublisher):
         publisher.subscribe(consumers)
@@ -182,7 +192,7 @@ def bootstrap(
     return Platform(settings=settings, engine=engine, session_factory=session_factory,
                     read_session_factory=read_session_factory, bus=bus, publisher=publisher, relay=relay,
                     consumers=consumers, gateway=gateway, jwt_secret=signing_secret(settings),
-                    routing_log=routing_log, outbox_signal=signal)
+                    routing_log=routing_log, product_index=product_index, outbox_signal=signal)
 
 
 # ----- the chat service -------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from tools import catalog, inventory, orders, seller, support
 
 AGENT_TOOLS: dict[str, list[str]] = {
     "inventory": ["get_stock", "list_low_stock", "get_stock_movements", "transfer_stock", "search_products"],
-    "order": ["get_order", "list_orders", "track_shipment", "cancel_order", "create_order", "search_products"],
+    "order": ["get_order", "list_orders", "track_shipment", "cancel_order", "create_order", "recommend_products",
+              "search_products"],
     "seller": ["sales_summary", "top_products", "update_price", "list_reorder_proposals", "approve_reorder",
                "search_products"],
     "support": ["search_knowledge", "escalate_to_human", "search_products"],
@@ -26,7 +27,7 @@ _ALL: list[BaseTool] = [
     seller.sales_summary, seller.top_products, seller.update_price, seller.list_reorder_proposals,
     seller.approve_reorder,
     support.search_knowledge, support.escalate_to_human,
-    catalog.search_products,
+    catalog.search_products, catalog.recommend_products,
 ]
 TOOLS: dict[str, BaseTool] = {t.name: t for t in _ALL}
 

@@ -158,6 +158,7 @@ def update_price(cmd: commands.UpdatePrice, uow: UnitOfWork) -> int:
         raise NotFound(f"No existe el producto {cmd.sku}.")
     cmd.actor.require_seller(product.seller_id, f"el producto {product.sku}")
     previous, product.price_cop = product.price_cop, cmd.price_cop
+    uow.add_event(events.ProductUpdated(sku=product.sku, seller_id=product.seller_id, fields=["price_cop"]))
     return previous
 
 

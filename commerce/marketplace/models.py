@@ -46,6 +46,7 @@ class Product(Base):
     seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(String(500), default="", server_default="")
     price_cop: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

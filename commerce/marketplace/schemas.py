@@ -15,6 +15,7 @@ class ProductRead(BaseModel):
     category: str
     price_cop: int
     seller_id: str
+    description: str = ""
 
 
 class OrderLineRead(BaseModel):

@@ -1,8 +1,11 @@
-"""Product search: SQLite FTS5 (embedded) or PostgreSQL full text, spanish + unaccent (production).
+"""Product search: full text fused with semantic similarity when a semantic index is injected.
 
-Both ignore accents and case ("cafe" finds "Café") and match word prefixes ("audif" finds
-"Audífonos"). The index itself is created by the migrations (FTS5 table with triggers on SQLite,
-a generated tsvector column with a GIN index on PostgreSQL).
+Full text is SQLite FTS5 (embedded) or PostgreSQL full text, spanish + unaccent (production). Both
+ignore accents and case ("cafe" finds "Café") and match word prefixes ("audif" finds "Audífonos").
+The index itself is created by the migrations (FTS5 table with triggers on SQLite, a generated
+tsvector column with a GIN index on PostgreSQL). The semantic side (commerce.marketplace.semantic)
+finds what a buyer describes rather than names ("algo para el frío"); without it, search is full
+text only.
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ from sqlalchemy import select, text
 from commerce.identity.principal import Principal, Scope
 from commerce.marketplace.models import Product
 from commerce.marketplace.schemas import ProductRead
+from commerce.marketplace.semantic import SemanticProductIndex, reciprocal_rank_fusion, relevant
 from commerce.shared.errors import InvalidInput
 from commerce.shared.unit_of_work import UnitOfWork
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_RESULTS = 50
+# How many nearest listings the semantic side proposes before the relevance cut.
+SEMANTIC_CANDIDATES = 10
 # Prices are 32-bit integers: a larger maximum means "no maximum" (and must not overflow the driver).
 PRICE_CEILING_COP = 2**31 - 1
 # Words that carry no meaning in a product query; dropped so "café de Nariño" still matches.
@@ -36,9 +42,10 @@ def search_terms(query: str) -> list[str]:
 
 def search_products(
     *, uow: UnitOfWork, principal: Principal, query: str = "", max_price_cop: int | None = None,
-    limit: int = 20,
+    limit: int = 20, semantic: SemanticProductIndex | None = None,
 ) -> list[ProductRead]:
-    """Active products matching every word of `query` (prefixes, accents ignored), best first."""
+    """Active products matching every word of `query` (prefixes, accents ignored) or, with `semantic`, close
+    to it in meaning, best first."""
     principal.require(Scope.CATALOG_READ)
     if max_price_cop is not None and max_price_cop <= 0:
         raise InvalidInput("El precio máximo debe ser mayor que cero.")
@@ -52,8 +59,22 @@ def search_products(
             stmt = stmt.where(Product.price_cop <= max_price_cop)
         return [ProductRead.model_validate(p) for p in uow.session.scalars(stmt.limit(limit))]
     skus = _ranked_skus(uow, terms, max_price_cop, limit)
+    meaning = semantic_skus(semantic, query) if semantic is not None else []
+    if meaning:
+        skus = reciprocal_rank_fusion(skus, meaning)
     products = {p.sku: p for p in uow.session.scalars(select(Product).where(Product.sku.in_(skus)))}
-    return [ProductRead.model_validate(products[s]) for s in skus if s in products]
+    found = [products[s] for s in skus if s in products and _for_sale(products[s], max_price_cop)]
+    return [ProductRead.model_validate(p) for p in found[:limit]]
+
+
+def semantic_skus(semantic: SemanticProductIndex, query: str) -> list[str]:
+    """The SKUs close enough in meaning to `query`, best first (none when there is no index)."""
+    hits = semantic.rank(query.strip(), limit=SEMANTIC_CANDIDATES)
+    return [h.sku for h in relevant(hits or [])]
+
+
+def _for_sale(product: Product, max_price_cop: int | None) -> bool:
+    return product.active and (max_price_cop is None or product.price_cop <= max_price_cop)
 
 
 def _ranked_skus(uow: UnitOfWork, terms: list[str], max_price_cop: int | None, limit: int) -> list[str]:

@@ -162,6 +162,19 @@ class StockUpdated(Event):
         return f"{self.sku}@{self.warehouse}"
 
 
+class ProductUpdated(Event):
+    """A listing changed (price today; name, description or category when a command edits them): the
+    catalog's semantic index re-reads the product."""
+
+    name: ClassVar[str] = "product.updated"
+    sku: str
+    seller_id: str
+    fields: list[str]
+
+    def key(self) -> str:
+        return self.sku
+
+
 class MovementRecorded(Event):
     name: ClassVar[str] = "movement.recorded"
     movement_id: int
@@ -232,7 +245,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     for cls in (
         OrderCreated, StockReserved, StockReleased, PaymentSucceeded, PaymentFailed, OrderPaid,
         OrderCancelled, FulfillmentStarted, OrderShipped, OrderDelivered, StockUpdated,
-        MovementRecorded, StockLow, StockLowPredicted, ReorderInitiated, ReorderApproved,
+        ProductUpdated, MovementRecorded, StockLow, StockLowPredicted, ReorderInitiated, ReorderApproved,
         PurchaseOrderCreated, PurchaseCompleted,
     )
 }

@@ -9,12 +9,13 @@ short stock without leaving a half-made order behind.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 
@@ -24,6 +25,7 @@ from commerce.shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 CommandHandler = Callable[..., Any]
 EventHandler = Callable[..., None]
 
@@ -56,11 +58,13 @@ class MessageBus:
         command_handlers: dict[type[Command], CommandHandler],
         event_handlers: dict[type[Event], list[EventHandler]],
         after_commit: list[Callable[[], None]] | None = None,
+        view_dependencies: dict[str, Any] | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.command_handlers = command_handlers
         self.event_handlers = event_handlers
         self.after_commit = after_commit or []
+        self.view_dependencies = view_dependencies or {}
 
     def handle(self, command: Command) -> Any:
         """Run the command in one transaction, retrying transient lock conflicts."""
@@ -94,6 +98,13 @@ class MessageBus:
             for handler in self.event_handlers.get(type(event), []):
                 handler(event, uow)
             queue.extend(uow.collect_new_events())
+
+    def view(self, fn: Callable[..., T]) -> Callable[..., T]:
+        """`fn` with the dependencies bootstrap injected for views (e.g. the semantic product index) bound
+        by keyword, as `inject` binds a handler's."""
+        wanted = inspect.signature(fn).parameters
+        deps = {name: dep for name, dep in self.view_dependencies.items() if name in wanted}
+        return functools.partial(fn, **deps) if deps else fn
 
     @contextmanager
     def read(self) -> Iterator[UnitOfWork]:

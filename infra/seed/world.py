@@ -66,6 +66,12 @@ def load_demo_world() -> dict[str, Any]:
     return json.loads(resources.files("infra.seed").joinpath("demo-world.json").read_text(encoding="utf-8"))
 
 
+def load_product_descriptions() -> dict[str, str]:
+    """SKU → the listing text its seller wrote (infra/seed/product-descriptions.json)."""
+    data = json.loads(resources.files("infra.seed").joinpath("product-descriptions.json").read_text(encoding="utf-8"))
+    return dict(data["descriptions"])
+
+
 def is_seeded(session: Session) -> bool:
     return bool(session.scalar(select(func.count()).select_from(Warehouse)))
 
@@ -83,11 +89,29 @@ def seed_demo_world(session: Session, settings: Settings, progress: Progress = l
         ("pedidos y reservas", lambda: _orders(session, world, now)),
         ("contadores", lambda: _counters(session)),
     ]
+    total = len(steps) + 1
     for number, (label, step) in enumerate(steps, start=1):
-        progress(f"[{number}/{len(steps)}] {label}")
+        progress(f"[{number}/{total}] {label}")
         step()
         session.flush()
     session.commit()
+    progress(f"[{total}/{total}] índice semántico del catálogo")
+    _semantic_catalog(session, settings, progress)
+
+
+def _semantic_catalog(session: Session, settings: Settings, progress: Progress) -> None:
+    """Embed the seeded catalog into ChromaDB for semantic search and "similar products".
+
+    After the commit and best effort: the database is the source of truth, and search without the index
+    falls back to full text, so an unreachable Chroma server must not undo a seed."""
+    from infra.product_index import build_product_index, index_catalog
+
+    try:
+        report = index_catalog(session, build_product_index(settings))
+    except Exception as exc:  # chromadb raises plain errors for a dead server or an unusable folder
+        progress(f"  índice semántico no disponible ({exc}); la búsqueda usará solo texto completo")
+        return
+    progress(f"  {len(report.written)} producto(s) indexados")
 
 
 def _demo_password(settings: Settings) -> str:
@@ -113,9 +137,10 @@ def _static(session: Session, world: dict[str, Any]) -> None:
 
 
 def _catalog(session: Session, world: dict[str, Any]) -> None:
+    descriptions = load_product_descriptions()
     for p in world["products"]:
         session.add(Product(sku=p["sku"], seller_id=p["seller_id"], name=p["name"], category=p["category"],
-                            price_cop=p["price_cop"]))
+                            description=descriptions[p["sku"]], price_cop=p["price_cop"]))
     session.flush()
     for p in world["products"]:
         session.add(SupplyItem(sku=p["sku"], seller_id=p["seller_id"], supplier_id=p["supplier_id"],

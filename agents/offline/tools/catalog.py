@@ -1,14 +1,14 @@
-"""The catalog search, shared by every agent, as the offline model reads it."""
+"""The catalog tools as the offline model reads them: the search every agent has, and similar products."""
 
 from __future__ import annotations
 
-from agents.offline.arguments import optional
-from agents.offline.cues import hypothetical
+from agents.offline.arguments import optional, product_or_question
+from agents.offline.cues import hypothetical, names_product
 from agents.offline.decision import Decision, ThreadContext
 from agents.offline.extract import Entities, search_query
 from agents.offline.lexicon import Lexicon
 from agents.offline.normalize import Utterance
-from agents.offline.rules import CLEAR, STRONG, Cue, Reading, ToolRule
+from agents.offline.rules import CLEAR, DECISIVE, HINT, STRONG, Cue, Reading, ToolRule
 
 
 def _price_ceiling(r: Reading) -> bool:
@@ -49,4 +49,36 @@ SEARCH_PRODUCTS = ToolRule(
     build=search_products,
 )
 
-RULES = (SEARCH_PRODUCTS,)
+
+
+# ----- recommend_products -------------------------------------------------------------------------------
+def _no_product_to_resemble(r: Reading) -> bool:
+    """ "recomiéndame algo para el frío": nothing named to resemble, so it is a search, not "similar to"."""
+    return not r.ents.product.skus and not r.ctx.sku
+
+
+def recommend_products(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision:
+    sku = product_or_question("recommend_products", ents, ctx, lex, "¿Parecido a cuál producto? Dime su nombre.")
+    if isinstance(sku, Decision):
+        return sku
+    return Decision("recommend_products", {"sku": sku})
+
+
+RECOMMEND_PRODUCTS = ToolRule(
+    tool="recommend_products",
+    keywords=(
+        ("parecid", 3), ("similar", 3), ("algo como", 2.5), ("otro como", 2.5), ("otra como", 2.5),
+        ("del estilo", 2.5), ("del mismo estilo", 1), ("alternativ", 2),
+        # Alone, "recomiéndame un café" is a search (search_products weighs it 3); next to a named product
+        # and a likeness word it tips the request to "similar to".
+        ("recomiend", 1), ("recomend", 1),
+    ),
+    cues=(
+        Cue(names_product, HINT, scored_only=True),
+        Cue(_no_product_to_resemble, -DECISIVE, scored_only=True),
+    ),
+    priority=75,
+    build=recommend_products,
+)
+
+RULES = (SEARCH_PRODUCTS, RECOMMEND_PRODUCTS)
