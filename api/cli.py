@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from api.cli_eval import add_eval_parser
 from api.cli_kb import add_kb_parser
 from commerce.shared.clock import BOGOTA
 from infra.settings import Settings, SettingsError
@@ -211,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     mig = sub.add_parser("migrate", help="apply database migrations")
     mig.set_defaults(func=cmd_migrate)
     add_kb_parser(sub, settings=_settings)
+    add_eval_parser(sub)
     return parser
 
 
