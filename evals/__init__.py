@@ -1,1 +1,1 @@
-"""Placeholder package: filled by a later issue (see README)."""
+"""The eval suite: versioned tasks (tasks/), runner, ragas metrics, reports and a gate (docs/evals.md)."""

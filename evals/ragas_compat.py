@@ -1,0 +1,59 @@
+"""Import ragas (0.4.3) next to langchain-community 0.4, which removed a module ragas still imports.
+
+ragas 0.4.3 imports `langchain_community.chat_models.vertexai.ChatVertexAI` at import time, and
+langchain-community 0.4 no longer ships that module, so `import ragas` fails with
+`No module named 'langchain_community.chat_models.vertexai'`
+(https://github.com/explodinggradients/ragas/issues/2745 and
+https://github.com/explodinggradients/ragas/issues/2995). We never use Vertex AI: a stand-in class
+is registered in `sys.modules` before ragas is imported, and only when the real module is missing.
+Remove this module once ragas drops the import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import types
+from functools import cache
+from typing import Any
+
+VERTEXAI_MODULE = "langchain_community.chat_models.vertexai"
+
+
+class ChatVertexAI:  # pragma: no cover - never instantiated; only `isinstance` checks in ragas see it
+    """Stand-in for the removed LangChain Vertex AI chat model (ragas only type-checks against it)."""
+
+
+def _register_vertexai_stub() -> None:
+    if VERTEXAI_MODULE in sys.modules:
+        return
+    try:
+        if importlib.util.find_spec(VERTEXAI_MODULE) is not None:
+            return
+    except ModuleNotFoundError:
+        pass
+    stub = types.ModuleType(VERTEXAI_MODULE)
+    stub.ChatVertexAI = ChatVertexAI  # type: ignore[attr-defined]
+    sys.modules[VERTEXAI_MODULE] = stub
+
+
+def ragas_available() -> bool:
+    """True when ragas is installed (the optional `evals` extra)."""
+    return importlib.util.find_spec("ragas") is not None
+
+
+@cache
+def ragas() -> types.SimpleNamespace:
+    """The ragas pieces the evals use, imported once: schema, messages and the offline metrics."""
+    _register_vertexai_stub()
+    version: str = importlib.import_module("ragas").__version__
+    schema: Any = importlib.import_module("ragas.dataset_schema")
+    messages: Any = importlib.import_module("ragas.messages")
+    metrics: Any = importlib.import_module("ragas.metrics.collections")
+    return types.SimpleNamespace(
+        version=version, MultiTurnSample=schema.MultiTurnSample,
+        HumanMessage=messages.HumanMessage, AIMessage=messages.AIMessage, ToolMessage=messages.ToolMessage,
+        ToolCall=messages.ToolCall, ToolCallAccuracy=metrics.ToolCallAccuracy, ToolCallF1=metrics.ToolCallF1,
+        StringPresence=metrics.StringPresence,
+    )

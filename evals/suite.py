@@ -1,0 +1,76 @@
+"""One eval run end to end: choose tasks, run them, score them, gate them, write the reports."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from evals.gate import check, load_gates
+from evals.metrics import aggregate, score_run
+from evals.options import RunOptions, Suite
+from evals.ragas_compat import ragas
+from evals.report import render_html, write_json
+from evals.runner import prepare_world, run_tasks
+from evals.tasks import Task, load_tasks
+
+
+def select(tasks: list[Task], suite: Suite) -> list[Task]:
+    """The tasks of a suite. smoke: the first task of every category (one quick pass over all kinds)."""
+    if suite == "security":
+        return [t for t in tasks if t.is_security]
+    if suite == "routing":
+        return [t for t in tasks if any(turn.routing and turn.routing.level != "public" for turn in t.turns)]
+    if suite == "knowledge":
+        return [t for t in tasks if any(c.name == "search_knowledge" for c in t.expected_calls)]
+    if suite == "smoke":
+        seen: set[tuple[str, str]] = set()
+        chosen = []
+        for task in tasks:
+            if (task.split, task.category) not in seen:
+                seen.add((task.split, task.category))
+                chosen.append(task)
+        return chosen
+    return tasks
+
+
+def _bar(total: int, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="Tareas", unit="corrida", file=sys.stderr, disable=not enabled)
+
+
+def run_suite(options: RunOptions, tasks: list[Task] | None = None) -> dict[str, Any]:
+    """Run the chosen tasks and return the report (also written as report.json and report.html)."""
+    chosen = tasks if tasks is not None else select(load_tasks(options.split, root=options.tasks_dir), options.suite)
+    if options.only:
+        chosen = [t for t in chosen if t.id in options.only]
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    world = prepare_world(options.out / "work")
+    with _bar(len(chosen) * options.repeats, options.progress) as bar:
+        runs = run_tasks(world, chosen, repeats=options.repeats, model=options.model, progress=bar.update)
+    by_id = {t.id: t for t in chosen}
+    scores = [score_run(by_id[run.task_id], run) for run in runs]
+    splits = {split: aggregate([t for t in chosen if t.split == split],
+                               [s for s in scores if by_id[s.task_id].split == split], options.repeats)
+              for split in sorted({t.split.value for t in chosen})}
+    failures = check(splits, load_gates(options.gates))
+    report: dict[str, Any] = {
+        "meta": {"started_at": started.isoformat(timespec="seconds"), "seconds": round(time.perf_counter() - clock, 1),
+                 "model": options.model, "suite": options.suite, "split": options.split, "repeats": options.repeats,
+                 "ragas": ragas().version, "judge": "not run (no judge model configured)"},
+        "splits": splits,
+        "gate": {"passed": not failures, "failures": failures, "file": str(options.gates)},
+        "tasks": [t.model_dump(mode="json") for t in chosen],
+        "scores": [asdict(s) for s in scores],
+        "runs": [r.as_dict() for r in runs],
+    }
+    options.out.mkdir(parents=True, exist_ok=True)
+    write_json(options.out / "report.json", report)
+    baseline = json.loads(options.baseline.read_text(encoding="utf-8")) if options.baseline else None
+    (options.out / "report.html").write_text(render_html(report, baseline), encoding="utf-8")
+    return report
