@@ -261,10 +261,8 @@ def create_purchase_order(cmd: commands.CreatePurchaseOrder, uow: UnitOfWork) ->
             raise InvalidInput(f"El producto {line.sku} no lo surte el proveedor {supplier.id}.")
         po.lines.append(PurchaseOrderLine(sku=line.sku, quantity=line.quantity, unit_cost_cop=item.unit_cost_cop))
     uow.session.add(po)
-    # Handed to the unit of work, not recorded on the draft: a later autoflush leaves the draft only
-    # weakly referenced by the session, and its recorded events could be collected with it.
     for event in purchase_events.on_drafted(po):
-        uow.add_event(event)
+        po.record(event)
     return po.id
 
 
@@ -283,8 +281,8 @@ def _po_for_change(uow: UnitOfWork, po_id: str, actor: Principal, target: Purcha
 def approve_purchase_order(cmd: commands.ApprovePurchaseOrder, uow: UnitOfWork) -> None:
     """Approve a draft; the reorder is then initiated with the supplier."""
     po = _po_for_change(uow, cmd.purchase_order_id, cmd.actor, PurchaseOrderStatus.APPROVED)
-    for event in purchase_events.on_approved(po):  # reading the lines may autoflush: see create_purchase_order
-        uow.add_event(event)
+    for event in purchase_events.on_approved(po):
+        po.record(event)
 
 
 def send_purchase_order(cmd: commands.SendPurchaseOrder, uow: UnitOfWork) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy import event
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
@@ -34,11 +35,23 @@ class UnitOfWork:
     def __init__(self, session_factory: SessionFactory) -> None:
         self._session_factory = session_factory
         self._loose_events: list[Event] = []
+        self._aggregates: dict[int, Aggregate] = {}
 
     def __enter__(self) -> Self:
         self.session = self._session_factory()
         self._loose_events = []
+        self._aggregates = {}
+        # The session's identity map holds flushed objects weakly: a handler that records an event
+        # on an aggregate, flushes and drops its last reference would let the garbage collector take
+        # the aggregate, and its events, before collect_new_events runs. Every aggregate that enters
+        # this transaction (added or loaded) is therefore held here until the unit of work ends.
+        event.listen(self.session, "after_attach", self._hold)
+        event.listen(self.session, "loaded_as_persistent", self._hold)
         return self
+
+    def _hold(self, session: Session, obj: object) -> None:
+        if isinstance(obj, Aggregate):
+            self._aggregates.setdefault(id(obj), obj)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -46,6 +59,7 @@ class UnitOfWork:
         # Anything not committed explicitly is rolled back: a failed command changes nothing.
         self.session.rollback()
         self.session.close()
+        self._aggregates = {}
         # A value the database cannot hold (a NUL character in PostgreSQL text, an integer beyond
         # 64 bits) is the caller's bad input, not a server fault: a Spanish 422 / tool error.
         if isinstance(exc, DataError | OverflowError):
@@ -59,9 +73,8 @@ class UnitOfWork:
     def collect_new_events(self) -> list[Event]:
         """Take the events recorded since the last call, from aggregates and loose ones."""
         events, self._loose_events = self._loose_events, []
-        for obj in list(self.session.identity_map.values()) + list(self.session.new):
-            if isinstance(obj, Aggregate):
-                events.extend(obj.pop_events())
+        for obj in list(self._aggregates.values()):
+            events.extend(obj.pop_events())
         return events
 
     def stage_outbox(self, event: Event) -> None:
