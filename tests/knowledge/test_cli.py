@@ -66,3 +66,15 @@ def test_unreachable_server_is_a_clear_error(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("MESTOCKER_CHROMA_URL", "http://127.0.0.1:9")
     out = kb(tmp_path, "search", "hola", keep_env=True)
     assert out.returncode == 1 and "no se pudo conectar a ChromaDB" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_search_modes_are_the_retrieval_modes() -> None:
+    from api.cli import build_parser
+    from knowledge import RetrievalMode
+
+    args = build_parser().parse_args(["kb", "search", "hola", "--mode", "dense"])
+    assert args.mode == "dense" and args.k == 4
+    for mode in RetrievalMode:
+        assert build_parser().parse_args(["kb", "search", "hola", "--mode", mode.value]).mode == mode.value
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["kb", "search", "hola", "--mode", "magic"])
