@@ -111,8 +111,7 @@ def transfer_stock(sku: str, from_warehouse: str, to_warehouse: str, quantity: i
     if (done := write.stored()) is not None:
         return done
     with ctx.bus.read() as uow:
-        plan = fpreviews.preview_transfer(uow=uow, principal=ctx.principal, sku=cmd.sku, quantity=cmd.quantity,
-                                          from_warehouse=cmd.from_warehouse, to_warehouse=cmd.to_warehouse)
+        plan = fpreviews.preview_transfer(uow=uow, cmd=cmd)
         product = mpreviews.get_product(uow=uow, principal=ctx.principal, sku=cmd.sku)
     question = (f"Voy a trasladar {plan.quantity} unidades de {plan.sku} ({product.name}) de {plan.source.name} "
                 f"({plan.source.code}) a {plan.destination.name} ({plan.destination.code}). ¿Confirmas? (sí/no)")

@@ -89,7 +89,7 @@ def update_price(sku: str, price_cop: int, *, runtime: Runtime) -> ToolResult:
     if (done := write.stored()) is not None:
         return done
     with ctx.bus.read() as uow:
-        plan = mpreviews.preview_price_update(uow=uow, principal=ctx.principal, sku=cmd.sku, price_cop=cmd.price_cop)
+        plan = mpreviews.preview_price_update(uow=uow, cmd=cmd)
     question = (f"Voy a cambiar el precio de {plan.sku} ({plan.name}) de {format_cop(plan.current_price_cop)} a "
                 f"{format_cop(plan.new_price_cop)}. ¿Confirmas? (sí/no)")
 

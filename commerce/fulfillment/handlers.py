@@ -118,6 +118,15 @@ def candidate_warehouses(uow: UnitOfWork, lines: list[events.LineQty], city: str
     return sorted(able, key=rank)
 
 
+def serving_warehouse(uow: UnitOfWork, lines: list[events.LineQty], city: str | None) -> str:
+    """The warehouse a new order without a chosen one reserves in (`candidate_warehouses`' first), or OutOfStock."""
+    candidates = candidate_warehouses(uow, lines, city)
+    if not candidates:
+        wanted = ", ".join(f"{ln.quantity} × {ln.sku}" for ln in lines)
+        raise OutOfStock(f"Ninguna bodega tiene disponible todo el pedido ({wanted}).")
+    return candidates[0]
+
+
 def reserve_for_order(event: events.OrderCreated, uow: UnitOfWork) -> None:
     """Flow 1: reserve every line of a new order in one warehouse, or fail the whole order."""
     lines = sorted(event.lines, key=lambda ln: ln.sku)  # a fixed lock order avoids deadlocks
@@ -125,11 +134,7 @@ def reserve_for_order(event: events.OrderCreated, uow: UnitOfWork) -> None:
         load_warehouse(uow, event.warehouse)
         warehouse = event.warehouse
     else:
-        candidates = candidate_warehouses(uow, lines, event.ship_to_city)
-        if not candidates:
-            wanted = ", ".join(f"{ln.quantity} × {ln.sku}" for ln in lines)
-            raise OutOfStock(f"Ninguna bodega tiene disponible todo el pedido ({wanted}).")
-        warehouse = candidates[0]
+        warehouse = serving_warehouse(uow, lines, event.ship_to_city)
     created = [
         stock.reserve(uow, sku=line.sku, warehouse=warehouse, quantity=line.quantity,
                       kind=ReservationKind.ORDER, reference=event.order_id)
@@ -214,13 +219,17 @@ def deliver_order(cmd: commands.DeliverOrder, uow: UnitOfWork) -> None:
 # --- stock movements ----------------------------------------------------------------------------
 
 
-def transfer_stock(cmd: commands.TransferStock, uow: UnitOfWork) -> None:
-    """Move available units between warehouses (two ledger rows with one reference)."""
-    authorize_sku(uow, cmd.actor, cmd.sku, Scope.INVENTORY_WRITE)
+def check_transfer(uow: UnitOfWork, cmd: commands.TransferStock) -> tuple[SupplyItem, Warehouse, Warehouse]:
+    """A transfer's preconditions: the actor's SKU and two different warehouses that exist."""
+    item = authorize_sku(uow, cmd.actor, cmd.sku, Scope.INVENTORY_WRITE)
     if cmd.from_warehouse == cmd.to_warehouse:
         raise InvalidInput("La bodega de origen y la de destino deben ser distintas.")
-    load_warehouse(uow, cmd.from_warehouse)
-    load_warehouse(uow, cmd.to_warehouse)
+    return item, load_warehouse(uow, cmd.from_warehouse), load_warehouse(uow, cmd.to_warehouse)
+
+
+def transfer_stock(cmd: commands.TransferStock, uow: UnitOfWork) -> None:
+    """Move available units between warehouses (two ledger rows with one reference)."""
+    check_transfer(uow, cmd)
     if uow.session.get(StockLevel, (cmd.sku, cmd.to_warehouse)) is None:
         uow.session.add(StockLevel(sku=cmd.sku, warehouse=cmd.to_warehouse, on_hand=0, reserved=0))
         uow.session.flush()

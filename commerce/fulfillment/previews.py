@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from commerce.fulfillment.handlers import authorize_sku, candidate_warehouses, load_warehouse
-from commerce.fulfillment.models import PO_TRANSITIONS, PurchaseOrder, PurchaseOrderStatus, StockLevel
+from commerce.fulfillment import commands, handlers
+from commerce.fulfillment.handlers import load_warehouse
+from commerce.fulfillment.models import PO_TRANSITIONS, PurchaseOrder, PurchaseOrderStatus, StockLevel, Warehouse
 from commerce.fulfillment.schemas import PurchaseOrderRead
 from commerce.identity.principal import Principal, Scope
 from commerce.shared import events
-from commerce.shared.errors import IllegalTransition, InvalidInput, NotFound, OutOfStock
+from commerce.shared.errors import IllegalTransition, NotFound, OutOfStock
 from commerce.shared.unit_of_work import UnitOfWork
 
 
@@ -36,26 +37,22 @@ class PurchaseOrderApprovalPreview(BaseModel):
     total_cost_cop: int
 
 
-def _warehouse_ref(uow: UnitOfWork, code: str) -> WarehouseRef:
-    warehouse = load_warehouse(uow, code)
+def _ref(warehouse: Warehouse) -> WarehouseRef:
     return WarehouseRef(code=warehouse.code, name=warehouse.name, city=warehouse.city)
 
 
-def preview_transfer(
-    *, uow: UnitOfWork, principal: Principal, sku: str, from_warehouse: str, to_warehouse: str, quantity: int
-) -> TransferPreview:
+def _warehouse_ref(uow: UnitOfWork, code: str) -> WarehouseRef:
+    return _ref(load_warehouse(uow, code))
+
+
+def preview_transfer(*, uow: UnitOfWork, cmd: commands.TransferStock) -> TransferPreview:
     """What `TransferStock` would do, or the error it would raise (authorization first)."""
-    item = authorize_sku(uow, principal, sku, Scope.INVENTORY_WRITE)
-    if quantity <= 0:
-        raise InvalidInput("La cantidad a trasladar debe ser mayor que cero.")
-    if from_warehouse == to_warehouse:
-        raise InvalidInput("La bodega de origen y la de destino deben ser distintas.")
-    source, destination = _warehouse_ref(uow, from_warehouse), _warehouse_ref(uow, to_warehouse)
+    item, source, destination = handlers.check_transfer(uow, cmd)
     level = uow.session.get(StockLevel, (item.sku, source.code))
     available = level.available if level is not None else 0
-    if available < quantity:
+    if available < cmd.quantity:
         raise OutOfStock(f"No hay unidades suficientes de {item.sku} en {source.code}: disponibles {available}.")
-    return TransferPreview(sku=item.sku, quantity=quantity, source=source, destination=destination,
+    return TransferPreview(sku=item.sku, quantity=cmd.quantity, source=_ref(source), destination=_ref(destination),
                            available_at_source=available)
 
 
@@ -96,11 +93,7 @@ def serving_warehouse(
             if level is None or level.available < line.quantity:
                 raise OutOfStock(f"La bodega {ref.code} no tiene disponible {line.quantity} × {line.sku}.")
         return ref
-    candidates = candidate_warehouses(uow, lines, ship_to_city)
-    if not candidates:
-        wanted = ", ".join(f"{ln.quantity} × {ln.sku}" for ln in lines)
-        raise OutOfStock(f"Ninguna bodega tiene disponible todo el pedido ({wanted}).")
-    return _warehouse_ref(uow, candidates[0])
+    return _warehouse_ref(uow, handlers.serving_warehouse(uow, lines, ship_to_city))
 
 
 def get_warehouse(*, uow: UnitOfWork, code: str) -> WarehouseRef:

@@ -150,13 +150,19 @@ def mark_delivered(event: events.OrderDelivered, uow: UnitOfWork) -> None:
     order.record(events.PurchaseCompleted(order_id=order.id, buyer_id=order.buyer_id, total_cop=order.total_cop))
 
 
+def product_to_price(uow: UnitOfWork, actor: Principal, sku: str, *, lock: bool = False) -> Product:
+    """The product whose price `actor` may change (its seller, or staff), or NotFound/NotAuthorized."""
+    actor.require(Scope.CATALOG_WRITE)
+    product = uow.session.get(Product, sku.strip().upper(), with_for_update=lock or None)
+    if product is None:
+        raise NotFound(f"No existe el producto {sku}.")
+    actor.require_seller(product.seller_id, f"el producto {product.sku}")
+    return product
+
+
 def update_price(cmd: commands.UpdatePrice, uow: UnitOfWork) -> int:
     """Change a product's price (its seller or staff); return the previous price."""
-    cmd.actor.require(Scope.CATALOG_WRITE)
-    product = uow.session.get(Product, cmd.sku.strip().upper(), with_for_update=True)
-    if product is None:
-        raise NotFound(f"No existe el producto {cmd.sku}.")
-    cmd.actor.require_seller(product.seller_id, f"el producto {product.sku}")
+    product = product_to_price(uow, cmd.actor, cmd.sku, lock=True)
     previous, product.price_cop = product.price_cop, cmd.price_cop
     uow.add_event(events.ProductUpdated(sku=product.sku, seller_id=product.seller_id, fields=["price_cop"]))
     return previous

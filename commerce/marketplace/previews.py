@@ -10,12 +10,12 @@ from pydantic import BaseModel
 
 from commerce.identity.principal import Principal, Scope
 from commerce.marketplace import commands
-from commerce.marketplace.handlers import authorize_buyer_action, load_order
+from commerce.marketplace.handlers import authorize_buyer_action, load_order, product_to_price
 from commerce.marketplace.models import Product
 from commerce.marketplace.order_request import check_order_request
 from commerce.marketplace.order_state import STATUS_ES, OrderStatus, can_transition
 from commerce.marketplace.schemas import OrderLineRead, ProductRead
-from commerce.shared.errors import IllegalTransition, InvalidInput, NotFound
+from commerce.shared.errors import IllegalTransition, NotFound
 from commerce.shared.unit_of_work import UnitOfWork
 
 
@@ -72,14 +72,8 @@ def preview_cancel_order(*, uow: UnitOfWork, principal: Principal, order_id: str
     return CancelOrderPreview(order_id=order.id, status=order.status, total_cop=order.total_cop, refund=refund)
 
 
-def preview_price_update(*, uow: UnitOfWork, principal: Principal, sku: str, price_cop: int) -> PriceUpdatePreview:
-    """The price change `UpdatePrice` would make, or the error it would raise."""
-    principal.require(Scope.CATALOG_WRITE)
-    product = uow.session.get(Product, sku.strip().upper())
-    if product is None:
-        raise NotFound(f"No existe el producto {sku}.")
-    principal.require_seller(product.seller_id, f"el producto {product.sku}")
-    if price_cop <= 0:
-        raise InvalidInput("El precio debe ser mayor que cero.")
+def preview_price_update(*, uow: UnitOfWork, cmd: commands.UpdatePrice) -> PriceUpdatePreview:
+    """The price change `UpdatePrice` would make, or the error it would raise (the command checked the price)."""
+    product = product_to_price(uow, cmd.actor, cmd.sku)
     return PriceUpdatePreview(sku=product.sku, name=product.name, current_price_cop=product.price_cop,
-                              new_price_cop=price_cop)
+                              new_price_cop=cmd.price_cop)
