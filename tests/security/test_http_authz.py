@@ -25,6 +25,7 @@ from tests.security.conftest import (
 # Routes anyone may call: probes, login, the public catalog, the web page and Meta's webhook (HMAC).
 PUBLIC = {
     ("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/v1/auth/token"), ("GET", "/v1/products"),
+    ("GET", "/v1/products/{sku}/similar"),
     ("GET", "/"), ("GET", "/index.html"), ("GET", "/static/{name}"),
     ("GET", "/v1/channels/whatsapp/webhook"), ("POST", "/v1/channels/whatsapp/webhook"),
 }
