@@ -28,7 +28,7 @@ from infra.product_index import ChromaProductIndex
 from infra.settings import Settings
 from tests.catalog_index import build_catalog_index
 from tests.conftest import auth_headers
-from tests.tools.conftest import MODA
+from tests.tools.conftest import MODA, TECH
 
 # Measured (docs/knowledge.md, "Product search"): hybrid recall@5 0.961 dev / 0.917 held-out, full text
 # alone 0.186 / 0.000. The gate is the measured value minus 0.03 (about one query's worth on held-out).
@@ -178,3 +178,10 @@ def test_product_updated_reindexes_through_the_outbox(settings: Settings, tmp_pa
         assert (index.rank("ruana de lana", limit=3) or [])[0].sku == "MOD-101"
     finally:
         platform.close()
+
+
+def test_product_updated_builds_no_partial_index(platform: Platform) -> None:
+    platform.bus.handle(UpdatePrice(sku="TEC-552", price_cop=36900, actor=TECH))
+    assert platform.relay.drain() >= 1
+    assert not platform.settings.chroma_path.exists()  # one event does not make a one-product index
+    assert platform.product_index is not None and platform.product_index.rank("bombillo", limit=3) is None
