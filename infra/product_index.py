@@ -110,11 +110,24 @@ class ChromaProductIndex:
         return [SemanticHit(sku=m.sku, similarity=m.similarity) for m in matches]
 
     def upsert(self, listings: Sequence[Listing]) -> None:
-        if listings:
-            self._writable().upsert([_item(listing) for listing in listings])
+        self._keep_current(lambda index: index.upsert([_item(listing) for listing in listings]))
 
     def remove(self, skus: Sequence[str]) -> None:
-        self._writable().remove(skus)
+        self._keep_current(lambda index: index.remove(skus))
+
+    def _keep_current(self, change: Callable[[ProductIndex], object]) -> None:
+        """Apply a product event's change to an index that exists; build none from a single event.
+
+        A missing index stays missing (a partial one would make search "find" just the products that
+        happened to change); the next full sync builds it whole. A store that fails is logged, not raised:
+        the index is derived from the database, the fingerprint sync repairs it, and an in-process
+        consumer that raised would stop the outbox relay for every other event."""
+        try:
+            index = self._readable()
+            if index is not None:
+                change(index)
+        except Exception:
+            log.warning("could not update the catalog's semantic index; the next sync repairs it", exc_info=True)
 
     def sync(self, listings: Sequence[Listing]) -> SyncReport:
         """Make the index equal to `listings` (a full rebuild writes only what changed)."""

@@ -22,10 +22,11 @@ from commerce.identity.passwords import verify_password
 from commerce.marketplace.models import Buyer, Order, Product, Seller
 from commerce.shared.clock import utcnow
 from infra.bootstrap import Platform
-from infra.seed.world import SeedRefused, load_demo_world, seed_demo_world
+from infra.seed.world import SeedRefused, load_demo_world, load_product_descriptions, seed_demo_world
 from tests.conftest import make_settings
 
 WORLD = load_demo_world()
+DESCRIPTIONS = load_product_descriptions()
 
 
 def test_the_packaged_world_is_the_shared_reference() -> None:
@@ -52,6 +53,7 @@ def test_static_records_match_exactly(platform: Platform) -> None:
             row, item = products[p["sku"]], supply[p["sku"]]
             assert (row.seller_id, row.name, row.category, row.price_cop) == (
                 p["seller_id"], p["name"], p["category"], p["price_cop"])
+            assert row.description == DESCRIPTIONS[p["sku"]] and len(row.description) >= 40
             assert (item.supplier_id, item.moq, item.unit_cost_cop) == (p["supplier_id"], p["moq"], p["unit_cost_cop"])
         assert len(products) == len(WORLD["products"])
         assert {(b.id, b.name, b.cedula, b.phone, b.email, b.address, b.city) for b in s.scalars(select(Buyer))} == {
@@ -145,3 +147,19 @@ def test_production_seeding_refuses_the_demo_password(tmp_path: Path, password: 
     production = settings.model_copy(update={"profile": "production", "seed_password": password})
     with pytest.raises(SeedRefused, match="demo password"):
         seed_demo_world(session=None, settings=production)  # type: ignore[arg-type]
+
+
+def test_seed_puts_the_catalog_in_the_semantic_index(tmp_path: Path) -> None:
+    from infra.bootstrap import bootstrap
+    from infra.product_index import build_product_index
+
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}")
+    platform = bootstrap(settings)
+    try:
+        with platform.session_factory() as session:
+            seed_demo_world(session, settings)
+    finally:
+        platform.close()
+    hits = build_product_index(settings).rank("algo para el frío", limit=len(WORLD["products"]))
+    assert hits is not None and sorted(h.sku for h in hits) == sorted(p["sku"] for p in WORLD["products"])
+    assert hits[0].sku == "MOD-101"
