@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from agents.offline.cues import hypothetical
 from agents.offline.decision import Decision, ThreadContext
 from agents.offline.extract import Entities
+from agents.offline.keywords import phrase_at
 from agents.offline.lexicon import Lexicon
 from agents.offline.normalize import Utterance
-from agents.offline.rules import STRONG, Cue, ToolRule
+from agents.offline.rules import DECISIVE, STRONG, Cue, ToolRule
 
 _MAX_QUERY = 300  # the knowledge search reads a question, not a transcript
 _MAX_QUOTE = 240  # how much of the user's words a ticket summary quotes
@@ -16,7 +19,35 @@ _MAX_QUOTE = 240  # how much of the user's words a ticket summary quotes
 # ----- search_knowledge ---------------------------------------------------------------------------------
 def search_knowledge(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision:
     query = " ".join(utt.text.strip(" ¿?¡!.").split())
+    if ents.order_id:
+        query = _about_an_order(query)
     return Decision("search_knowledge", {"query": query[:_MAX_QUERY]})
+
+
+# "el pedido 1003", "mi orden #ORD-1003", "la compra número 1003": the words that point at the order.
+_ORDER_REFERENCE = re.compile(r"\b(?:(?:el|la|mi|mis|del|de)\s+)?(?:pedido|orden|compra)?\s*(?:n[uú]mero|no\.?|#)?\s*"
+                              r"(?:ord-?)?\d{3,}\b", re.IGNORECASE)
+
+
+def _about_an_order(question: str) -> str:
+    """What the policy is asked about one order: its time limit, since the order's dates are what the order
+    adds ("¿puedo devolver el pedido 1003?" → "plazo: puedo devolver el producto"). The words pointing at the
+    order become "el producto": they would match the policy's how-to sentences ("el número del pedido")."""
+    rest = " ".join(_ORDER_REFERENCE.sub(" el producto ", question).split())
+    return f"plazo: {rest}" if rest else question
+
+
+def order_for_policy(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision | None:
+    """A policy question that names an order ("¿puedo devolver el pedido 1003?") also needs where that order
+    is: its delivery date is what the policy's window counts from. The tool checks the caller may see it."""
+    return Decision("track_shipment", {"order_id": ents.order_id}) if ents.order_id else None
+
+
+def policy_for_order(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision | None:
+    """An order question that clearly asks a policy too ("quiero devolver el pedido 1003": a policy keyword as
+    heavy as a decisive one) also needs the policy. Declared here, used by the order rules' `then`."""
+    policy = sum(w for phrase, w in SEARCH_KNOWLEDGE.keywords if phrase_at(utt, phrase) >= 0)
+    return search_knowledge(utt, ents, ctx, lex) if policy >= DECISIVE else None
 
 
 SEARCH_KNOWLEDGE = ToolRule(
@@ -37,6 +68,7 @@ SEARCH_KNOWLEDGE = ToolRule(
     cues=(Cue(hypothetical, STRONG),),  # "si pido hoy, ¿cuándo llega?" asks about the rules
     priority=50,
     build=search_knowledge,
+    then=order_for_policy,
 )
 
 
@@ -51,7 +83,7 @@ def escalate_to_human(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: L
 ESCALATE_TO_HUMAN = ToolRule(
     tool="escalate_to_human",
     keywords=(
-        ("persona", 3), ("humano", 3.5), ("asesor", 3.5), ("agente", 2), ("alguien", 2), ("operador", 3.5),
+        ("persona=", 3), ("humano", 3.5), ("asesor", 3.5), ("agente", 2), ("alguien", 2), ("operador", 3.5),
         ("hablar con", 2), ("comunicar", 1.5), ("queja", 2.5), ("reclamo", 2.5), ("supervisor", 3),
         ("gerente", 3), ("llamen", 2.5), ("llamada", 2), ("no me sirve", 2), ("no entiendes", 2.5),
         ("de verdad", 0.5), ("ser humano", 2), ("pqr", 3.5), ("radic", 2), ("llamar", 2.5),
