@@ -108,7 +108,7 @@ def respond(messages: Sequence[BaseMessage], tools: dict[str, dict[str, Any]], l
     return _route(decision, tools, handoffs, ctx, text, seed)
 
 
-def _companion(text: str, results: list[tuple[str, str]], ctx: ThreadContext, lexicon: Lexicon
+def _companion(text: str, results: Sequence[tuple[str, str]], ctx: ThreadContext, lexicon: Lexicon
                ) -> Decision | None:
     """Another tool the answer needs (a rule's `then`), only while every result so far is ok: a refusal or
     an error is answered as it is."""
@@ -117,7 +117,7 @@ def _companion(text: str, results: list[tuple[str, str]], ctx: ThreadContext, le
     return companion(text, [name for name, _ in results], ctx, lexicon)
 
 
-def _answer(text: str, results: list[tuple[str, str]], calls: list[ToolCall], tools: dict[str, dict[str, Any]],
+def _answer(text: str, results: Sequence[tuple[str, str]], calls: list[ToolCall], tools: dict[str, dict[str, Any]],
             lexicon: Lexicon) -> AIMessage:
     """The composed reply; when the knowledge base had nothing, it offers a person and a "sí" accepts."""
     # The knowledge passages answer the query the search was given (it may differ from the message).
@@ -125,7 +125,8 @@ def _answer(text: str, results: list[tuple[str, str]], calls: list[ToolCall], to
     reply = AIMessage(content=compose(results, lexicon, question=query))
     unanswered = any(name == KNOWLEDGE_TOOL and not parse_result(content).get("data") for name, content in results)
     if unanswered and ESCALATION_TOOL in tools:
-        summary = f"El usuario preguntó «{' '.join(text.split())[:_MAX_QUOTE]}» y la base de conocimiento no lo responde."
+        asked = " ".join(text.split())[:_MAX_QUOTE]
+        summary = f"El usuario preguntó «{asked}» y la base de conocimiento no lo responde."
         reply.additional_kwargs[ASKED_KEY] = {"tool": ESCALATION_TOOL, "args": {"summary": summary}, "offer": True}
     return reply
 
