@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from langchain_core.messages import ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from sqlalchemy import func, select
 
@@ -18,17 +19,22 @@ from agents.offline.answers import NO_ANSWER, OFFER_PERSON
 from api.app import create_app
 from commerce.identity.principal import Principal, Role
 from commerce.support import SupportTicket
-from infra.bootstrap import Platform, build_chat_service
+from agents.threads import thread_config
+from infra.bootstrap import Platform, build_chat_service, routed_model, router_config
 from knowledge import KnowledgeBase, open_client
 from knowledge.documents import corpus_dir
-from router.classifier import classify
+from router.classifier import Level, classify
 from router.log import LlmRoutingLog
+from infra.channels.whatsapp_client import WhatsAppConfig
 from tests.agents.conftest import LAURA, conversation
+from tests.channels.conftest import LAURA_WA, fake_graph, post_signed, text_payload, wa_config
+from tests.channels.fake_graph import FakeGraphAPI
 from tests.conftest import auth_headers
 from tools.support import citation
 
 MAFE = Principal.for_role(user_id=8, email="mafe.diaz@example.co", role=Role.COMPRADOR, buyer_id="BUY-003")
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+__all__ = ["fake_graph", "wa_config"]  # the WhatsApp channel's fixtures, used by the webhook test below
 
 RETURNS = citation("Devoluciones y derecho de retracto")
 # The six policy questions of issue 9, as buyers and sellers type them (no accents, typos, WhatsApp
@@ -165,11 +171,19 @@ def test_chat_api_answers_with_sources(platform: Platform) -> None:
         assert unknown.status_code == 200 and unknown.json()["reply"].startswith("No tengo esa información")
 
 
-def test_whatsapp_gets_the_same_cited_text(platform: Platform, kb: KnowledgeBase) -> None:
-    chat = build_chat_service(platform, InMemorySaver(), record_routing=False, knowledge=kb.retriever())
-    web = chat.send(principal=LAURA, thread_id="w", message="cuanto se demora un envio a pasto")
-    wa = chat.send(principal=LAURA, thread_id="wa", message="cuanto se demora un envio a pasto", channel="whatsapp")
-    assert wa.reply == web.reply and "Fuente: Envíos y tiempos de entrega" in wa.reply
+@pytest.mark.usefixtures("returns_indexed")
+def test_whatsapp_gets_the_same_cited_text(platform: Platform, fake_graph: FakeGraphAPI,
+                                           wa_config: WhatsAppConfig) -> None:
+    """The WhatsApp webhook runs the real chat service of the lifespan; the text sent back is the web reply."""
+    question = "cuantos dias tengo pa devolver un producto"
+    app = create_app(platform, background_worker=False)
+    with TestClient(app) as client:
+        app.state.whatsapp = wa_config
+        assert post_signed(client, text_payload(LAURA_WA, question, "wamid.kb1")).status_code == 200
+        web = client.post("/v1/chat/threads/kb-web/messages", headers=auth_headers(client, "laura.gomez@example.co"),
+                          json={"message": question}).json()["reply"]
+    sent = fake_graph.requests[-1].body["text"]["body"]
+    assert sent == web and "5 días hábiles" in sent and sent.endswith(RETURNS)
 
 
 def test_no_ticket_without_consent(chat: ChatService, platform: Platform) -> None:
@@ -180,3 +194,23 @@ def test_no_ticket_without_consent(chat: ChatService, platform: Platform) -> Non
     assert "escalate_to_human" not in _called(declined)
     with platform.read_uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(SupportTicket)) == 0
+
+
+COMPLEX_POLICY = ("Compara paso a paso la politica de devoluciones con la garantia legal y explica cual me conviene "
+                  "mas si el producto llego con una falla, con ventajas y desventajas de cada opcion.")
+
+
+def test_a_turn_over_passages_may_go_to_the_cloud_when_one_is_configured(chat: ChatService,
+                                                                         platform: Platform) -> None:
+    """The router plans the answering call (question, tool call, passages) like any other: public, and a
+    complex public turn may use the configured cloud model."""
+    turn = conversation(chat, LAURA, thread="kb-cloud")(COMPLEX_POLICY)
+    assert "search_knowledge" in _called(turn)
+    messages = chat.graph.get_state(thread_config(LAURA, "kb-cloud")).values["messages"]
+    passages = [m for m in messages if isinstance(m, ToolMessage) and m.name == "search_knowledge"]
+    assert passages and "Fuente:" in passages[0].text
+    settings = platform.settings.model_copy(update={"openai_api_key": "sk-test",
+                                                    "openai_base_url": "http://127.0.0.1:9/v1"})
+    plan = routed_model(platform, config=router_config(settings)).plan(messages)
+    assert plan.classification.level in (Level.PUBLIC, Level.INTERNAL)
+    assert plan.decision.policy_target == "cloud" and any(m.startswith("openai") for m in plan.decision.chain)
