@@ -16,16 +16,16 @@ from sqlalchemy import func, select
 
 from agents.chat import ChatService
 from agents.offline.answers import NO_ANSWER, OFFER_PERSON
+from agents.threads import thread_config
 from api.app import create_app
 from commerce.identity.principal import Principal, Role
 from commerce.support import SupportTicket
-from agents.threads import thread_config
 from infra.bootstrap import Platform, build_chat_service, routed_model, router_config
+from infra.channels.whatsapp_client import WhatsAppConfig
 from knowledge import KnowledgeBase, open_client
 from knowledge.documents import corpus_dir
 from router.classifier import Level, classify
 from router.log import LlmRoutingLog
-from infra.channels.whatsapp_client import WhatsAppConfig
 from tests.agents.conftest import LAURA, conversation
 from tests.channels.conftest import LAURA_WA, fake_graph, post_signed, text_payload, wa_config
 from tests.channels.fake_graph import FakeGraphAPI
