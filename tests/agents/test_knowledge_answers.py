@@ -4,6 +4,7 @@ the chat API and on WhatsApp."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -214,3 +215,26 @@ def test_a_turn_over_passages_may_go_to_the_cloud_when_one_is_configured(chat: C
     plan = routed_model(platform, config=router_config(settings)).plan(messages)
     assert plan.classification.level in (Level.PUBLIC, Level.INTERNAL)
     assert plan.decision.policy_target == "cloud" and any(m.startswith("openai") for m in plan.decision.chain)
+
+
+# Held-out phrasings, written after the composer was done and run once without changes afterwards:
+# 5 of 15 passed on that first run (docs/knowledge.md lists the misses by cause). The gate keeps it
+# from getting worse; raising it needs fixes measured on a new held-out batch.
+HELDOUT = [json.loads(line) for line in
+           (Path(__file__).parent / "data" / "knowledge_heldout.jsonl").read_text(encoding="utf-8").splitlines()
+           if line.strip()]
+HELDOUT_GATE = 5 / 15
+
+
+def _heldout_passes(chat: ChatService, case: dict[str, object]) -> bool:
+    reply = chat.send(principal=LAURA, thread_id=f"heldout-{case['id']}", message=str(case["text"])).reply
+    if case.get("unanswerable"):
+        return reply.startswith("No tengo esa información")
+    facts = case["facts"]
+    assert isinstance(facts, list)
+    return all(str(f) in reply for f in facts) and citation(str(case["source"])) in reply
+
+
+def test_heldout_phrasings_gate(chat: ChatService) -> None:
+    passed = sum(_heldout_passes(chat, case) for case in HELDOUT)
+    assert passed / len(HELDOUT) >= HELDOUT_GATE, f"{passed}/{len(HELDOUT)}"
