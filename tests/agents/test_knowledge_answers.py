@@ -217,13 +217,16 @@ def test_a_turn_over_passages_may_go_to_the_cloud_when_one_is_configured(chat: C
     assert plan.decision.policy_target == "cloud" and any(m.startswith("openai") for m in plan.decision.chain)
 
 
-# Held-out phrasings, written after the composer was done and run once without changes afterwards:
-# 5 of 15 passed on that first run (docs/knowledge.md lists the misses by cause). The gate keeps it
-# from getting worse; raising it needs fixes measured on a new held-out batch.
-HELDOUT = [json.loads(line) for line in
-           (Path(__file__).parent / "data" / "knowledge_heldout.jsonl").read_text(encoding="utf-8").splitlines()
-           if line.strip()]
-HELDOUT_GATE = 5 / 15
+# Held-out phrasings (docs/knowledge.md, "Measured"). Batch k was written after the composer and passed
+# 5/15 on its first run; its routing misses then drove keyword/cue fixes (9/15 after), so it is now a
+# regression set. Batch b was written before those fixes: 3/14 on its first run, 4/14 after them. The gates
+# keep both from getting worse; raising them needs fixes measured on a new batch.
+def _load(name: str) -> list[dict[str, object]]:
+    text = (Path(__file__).parent / "data" / name).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+HELDOUT_GATES = [("knowledge_heldout.jsonl", 9), ("knowledge_heldout_b.jsonl", 4)]
 
 
 def _heldout_passes(chat: ChatService, case: dict[str, object]) -> bool:
@@ -235,6 +238,8 @@ def _heldout_passes(chat: ChatService, case: dict[str, object]) -> bool:
     return all(str(f) in reply for f in facts) and citation(str(case["source"])) in reply
 
 
-def test_heldout_phrasings_gate(chat: ChatService) -> None:
-    passed = sum(_heldout_passes(chat, case) for case in HELDOUT)
-    assert passed / len(HELDOUT) >= HELDOUT_GATE, f"{passed}/{len(HELDOUT)}"
+@pytest.mark.parametrize(("name", "gate"), HELDOUT_GATES)
+def test_heldout_phrasings_gate(chat: ChatService, name: str, gate: int) -> None:
+    cases = _load(name)
+    passed = sum(_heldout_passes(chat, case) for case in cases)
+    assert passed >= gate, f"{name}: {passed}/{len(cases)}"

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from agents.offline.cues import hypothetical
 from agents.offline.decision import Decision, ThreadContext
 from agents.offline.extract import Entities
 from agents.offline.keywords import phrase_at
 from agents.offline.lexicon import Lexicon
-from agents.offline.normalize import Utterance
-from agents.offline.rules import DECISIVE, STRONG, Cue, ToolRule
+from agents.offline.normalize import ABBREVIATIONS, Utterance
+from agents.offline.rules import DECISIVE, STRONG, Cue, Reading, ToolRule
 
 _MAX_QUERY = 300  # the knowledge search reads a question, not a transcript
 _MAX_QUOTE = 240  # how much of the user's words a ticket summary quotes
@@ -18,15 +19,36 @@ _MAX_QUOTE = 240  # how much of the user's words a ticket summary quotes
 
 # ----- search_knowledge ---------------------------------------------------------------------------------
 def search_knowledge(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision:
-    query = " ".join(utt.text.strip(" ¿?¡!.").split())
+    query = _spelled_out(" ".join(utt.text.split()))
     if ents.order_id:
         query = _about_an_order(query)
     return Decision("search_knowledge", {"query": query[:_MAX_QUERY]})
 
 
+_WORD = re.compile(r"\b\w+\b")
+_GENERAL = frozenset({"un", "una", "1", "cualquier"})  # normalize reads "un"/"una" as the number 1
+_HOW_MUCH = ("cuant", "cuand", "tard", "demor", "vale", "cuesta")
+_ORDER_NOUNS = frozenset({"pedido", "pedidos", "orden", "ordenes", "compra", "compras", "paquete", "paquetes",
+                          "envio", "envios"})
 # "el pedido 1003", "mi orden #ORD-1003", "la compra número 1003": the words that point at the order.
 _ORDER_REFERENCE = re.compile(r"\b(?:(?:el|la|mi|mis|del|de)\s+)?(?:pedido|orden|compra)?\s*(?:n[uú]mero|no\.?|#)?\s*"
                               r"(?:ord-?)?\d{3,}\b", re.IGNORECASE)
+
+
+def _spelled_out(text: str) -> str:
+    """The question with WhatsApp abbreviations written out ("si no pago q pasa" → "… que pasa"), the rest as
+    typed: the embedding model reads whole words better, and the relevance gate was measured on them."""
+    return _WORD.sub(lambda m: ABBREVIATIONS.get(m.group(0).lower(), m.group(0)), text)
+
+
+def _any_order(r: Reading) -> bool:
+    """ "¿cuánto tarda un pedido a Medellín?", "¿cuánto vale el envío de un paquete?": how long or how much
+    for an order in general (an indefinite article, no order named) asks the policies, not about one order."""
+    if r.ents.order_id:
+        return False
+    toks = r.utt.tokens
+    general = any(a in _GENERAL and b in _ORDER_NOUNS for a, b in pairwise(toks))
+    return general and any(t.startswith(_HOW_MUCH) for t in toks)
 
 
 def _about_an_order(question: str) -> str:
@@ -64,8 +86,14 @@ SEARCH_KNOWLEDGE = ToolRule(
         ("rut=", 2), ("horario", 2.5), ("cobertura", 3), ("envian a", 2), ("hacen envios", 3), ("ley=", 1.5),
         ("derecho", 1.5), ("cambio de", 1.5), ("defectuoso", 2), ("danado", 2), ("que pasa si", 3),
         ("como hago para", 1.5), ("puedo", 0.5), ("fulfillment", 3), ("almacenamiento", 2),
+        # the payment providers and carriers the policies name, and the sellers' settlement
+        ("efecty", 3), ("mercadopago", 3), ("payu", 3), ("transportadora", 3.5), ("internacional", 3),
+        ("otros paises", 3), ("liquid", 2.5), ("pagan=", 2),
     ),
-    cues=(Cue(hypothetical, STRONG),),  # "si pido hoy, ¿cuándo llega?" asks about the rules
+    cues=(
+        Cue(hypothetical, STRONG),  # "si pido hoy, ¿cuándo llega?" asks about the rules
+        Cue(_any_order, DECISIVE),  # "¿cuánto tarda un pedido a Medellín?": orders in general
+    ),
     priority=50,
     build=search_knowledge,
     then=order_for_policy,
