@@ -44,7 +44,7 @@ STEM = 5  # the same stem length the keyword retriever uses ("devolver", "devolu
 
 # Words that ask for an amount or a time: the answer is a unit with a number in it. They say what kind of
 # answer is wanted, not what it is about, so they are not matched as content words.
-_QUESTION_WORDS = ("cuant", "cuand", "demor", "tard", "dura", "tiempo")
+_QUESTION_WORDS = ("cuant", "cuand", "demor", "tard", "dura", "tiempo", "plazo")
 _NUMBER = re.compile(r"\d")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[¿¡\"«(A-ZÁÉÍÓÚÑ0-9])")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")

@@ -6,7 +6,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from agents.offline.answers import compose_knowledge
 from agents.offline.lexicon import Lexicon
+
+KNOWLEDGE_TOOL = "search_knowledge"  # its passages are composed into an answer with sources (answers.py)
 
 _FALLBACK = {
     "ok": "Listo.",
@@ -34,14 +37,19 @@ def parse_result(content: str) -> dict[str, Any]:
     return {"status": "ok", "message": "", "data": value}
 
 
-def compose(results: Sequence[tuple[str, str]], lexicon: Lexicon) -> str:
-    """One reply for all the (tool name, ToolMessage text) results of this turn."""
-    parts = [_one(name, parse_result(content), lexicon) for name, content in results]
+def compose(results: Sequence[tuple[str, str]], lexicon: Lexicon, question: str = "") -> str:
+    """One reply for all the (tool name, ToolMessage text) results of this turn (`question`: the user's
+    message, which a knowledge answer quotes the passages for). Knowledge goes last: its sources close it."""
+    ordered = sorted(results, key=lambda r: r[0] == KNOWLEDGE_TOOL)
+    parts = [_one(name, parse_result(content), lexicon, question) for name, content in ordered]
     return "\n\n".join(p for p in parts if p) or "Listo."
 
 
-def _one(tool: str, result: dict[str, Any], lexicon: Lexicon) -> str:
+def _one(tool: str, result: dict[str, Any], lexicon: Lexicon, question: str = "") -> str:
     status = str(result.get("status") or "ok")
+    if tool == KNOWLEDGE_TOOL and status == "ok":
+        data = result.get("data")
+        return compose_knowledge(data if isinstance(data, list) else [], question)
     message = str(result.get("message") or "").strip() or _FALLBACK.get(status, "Listo.")
     if status != "ok":
         follow = _AFTER.get(status)

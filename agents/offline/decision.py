@@ -19,14 +19,17 @@ class ThreadContext:
     warehouse: str | None = None
     proposal_id: str | None = None
     asked: str | None = None  # the tool our last reply asked a question for (its answer fills the gap)
+    offered: bool = False  # that question offered to run the tool ("¿Quieres que te comunique con una persona?")
 
     def remember_question(self, asked: Any) -> None:
         """Our last reply asked for a missing argument of a tool: the next message may just answer it."""
         if isinstance(asked, dict) and isinstance(asked.get("tool"), str):
             self.remember_call(asked["tool"], asked.get("args") or {})
             self.asked = asked["tool"]
+            self.offered = bool(asked.get("offer"))
         else:
             self.asked = None
+            self.offered = False
 
     def remember_call(self, name: str, args: dict[str, Any]) -> None:
         self.tool, self.args = name, dict(args)

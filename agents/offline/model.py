@@ -10,7 +10,7 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, ToolCall, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
@@ -18,12 +18,12 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict
 
 from agents.handoffs import HANDOFF_PREFIX, is_handoff
-from agents.offline.compose import compose
+from agents.offline.compose import KNOWLEDGE_TOOL, compose, parse_result
 from agents.offline.decision import Decision, ThreadContext
 from agents.offline.extract import extract
 from agents.offline.lexicon import Lexicon
 from agents.offline.normalize import parse
-from agents.offline.planner import decide
+from agents.offline.planner import companion, decide
 from tools.registry import TOOL_OWNER
 
 MODEL_NAME = "mestocker-offline"
@@ -31,6 +31,8 @@ MODEL_NAME = "mestocker-offline"
 ASKED_KEY = "offline_asked"
 MAX_HANDOFFS_PER_TURN = 3
 _DEFAULT_SHARED_OWNER = "order"
+ESCALATION_TOOL = "escalate_to_human"  # what an unanswered knowledge question offers
+_MAX_QUOTE = 240
 
 
 class OfflineChatModel(BaseChatModel):
@@ -92,14 +94,41 @@ def respond(messages: Sequence[BaseMessage], tools: dict[str, dict[str, Any]], l
         for m in tail
         if isinstance(m, ToolMessage) and not is_handoff(names_by_id.get(m.tool_call_id, m.name or ""))
     ]
-    if results and not isinstance(messages[-1], AIMessage):
-        return AIMessage(content=compose(results, lexicon))
     text = messages[human_at].text
     ctx = thread_context(messages[:human_at], lexicon)
     handoffs = [tc["name"] for m in tail if isinstance(m, AIMessage) for tc in m.tool_calls if is_handoff(tc["name"])]
+    if results and not isinstance(messages[-1], AIMessage):
+        follow = _companion(text, results, ctx, lexicon)
+        if follow is not None:
+            return _route(follow, tools, handoffs, ctx, text, _call_seed(messages))
+        calls = [tc for m in tail if isinstance(m, AIMessage) for tc in m.tool_calls]
+        return _answer(text, results, calls, tools, lexicon)
     decision = decide(text, ctx, lexicon)
     seed = _call_seed(messages)
     return _route(decision, tools, handoffs, ctx, text, seed)
+
+
+def _companion(text: str, results: Sequence[tuple[str, str]], ctx: ThreadContext, lexicon: Lexicon
+               ) -> Decision | None:
+    """Another tool the answer needs (a rule's `then`), only while every result so far is ok: a refusal or
+    an error is answered as it is."""
+    if any(parse_result(content).get("status") != "ok" for _, content in results):
+        return None
+    return companion(text, [name for name, _ in results], ctx, lexicon)
+
+
+def _answer(text: str, results: Sequence[tuple[str, str]], calls: list[ToolCall], tools: dict[str, dict[str, Any]],
+            lexicon: Lexicon) -> AIMessage:
+    """The composed reply; when the knowledge base had nothing, it offers a person and a "sí" accepts."""
+    # The knowledge passages answer the query the search was given (it may differ from the message).
+    query = next((str(tc["args"].get("query") or "") for tc in calls if tc["name"] == KNOWLEDGE_TOOL), "") or text
+    reply = AIMessage(content=compose(results, lexicon, question=query))
+    unanswered = any(name == KNOWLEDGE_TOOL and not parse_result(content).get("data") for name, content in results)
+    if unanswered and ESCALATION_TOOL in tools:
+        asked = " ".join(text.split())[:_MAX_QUOTE]
+        summary = f"El usuario preguntó «{asked}» y la base de conocimiento no lo responde."
+        reply.additional_kwargs[ASKED_KEY] = {"tool": ESCALATION_TOOL, "args": {"summary": summary}, "offer": True}
+    return reply
 
 
 def thread_context(history: Sequence[BaseMessage], lexicon: Lexicon) -> ThreadContext:

@@ -38,6 +38,8 @@ def decide(text: str, ctx: ThreadContext, lexicon: Lexicon) -> Decision:
     tool = best(scores(utt, ents, ctx))
     if ctx.asked and _answers(utt, ents) and max(keyword_scores(utt).values(), default=0.0) < THRESHOLD:
         tool = ctx.asked  # the reply to our own question: "¿cuántas unidades?" → "doce", "¿qué pedido?" → "el 1004"
+    if ctx.offered and ctx.asked and tool is None and _accepts(utt):
+        return Decision(ctx.asked, dict(ctx.args))  # "sí" to our offer runs what we offered
     small_talk = _small_talk(utt, tool)
     if small_talk:
         return Decision(text=small_talk)
@@ -67,6 +69,22 @@ def _focus_product(utt: Utterance, ents: Entities, lexicon: Lexicon) -> None:
     if match.sku:
         ents.product = ProductMatch(skus=match.skus, tokens=frozenset(i + offset for i in match.tokens),
                                     explicit=match.explicit)
+
+
+def companion(text: str, done: list[str], ctx: ThreadContext, lexicon: Lexicon) -> Decision | None:
+    """The one other tool the answer to `text` needs: the `then` of the turn's first tool (the request
+    itself), unless that tool already ran. One step, never a chain."""
+    rule = RULES.get(done[0]) if done else None
+    if rule is None or rule.then is None:
+        return None
+    utt = parse(text)
+    follow = rule.then(utt, extract(utt, lexicon), ctx, lexicon)
+    return follow if follow is not None and follow.tool and follow.tool not in done else None
+
+
+def _accepts(utt: Utterance) -> bool:
+    """A short yes ("sí", "sí, porfa", "dale"), the answer to an offer."""
+    return bool(utt.tokens) and len(utt.tokens) <= SHORT_REPLY_MAX_TOKENS and utt.tokens[0] in YES_WORDS
 
 
 def _answers(utt: Utterance, ents: Entities) -> bool:

@@ -19,6 +19,9 @@ from agents.offline.normalize import Utterance
 # ("pasa=" does not match "pasada"); a phrase is words that must follow each other. Weights: see below.
 Keywords = tuple[tuple[str, float], ...]
 Builder = Callable[[Utterance, Entities, ThreadContext, Lexicon], Decision]
+# After the tool's result: another tool the same answer needs ("¿puedo devolver el pedido 1003?" needs the
+# order and the return policy), or None. The model runs it before composing (one call per model step).
+Companion = Callable[[Utterance, Entities, ThreadContext, Lexicon], Decision | None]
 
 # The weight scale every keyword and cue is written on. The best tool must reach THRESHOLD, so one clear
 # keyword (1.5) is enough and one hint (0.5) never is.
@@ -66,3 +69,4 @@ class ToolRule:
     priority: int
     cues: tuple[Cue, ...] = field(default=())
     past_is_state: bool = False
+    then: Companion | None = None

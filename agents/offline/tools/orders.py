@@ -10,6 +10,7 @@ from agents.offline.keywords import phrase_at
 from agents.offline.lexicon import Lexicon
 from agents.offline.normalize import Utterance
 from agents.offline.rules import CLEAR, DECISIVE, HINT, LEAN, STRONG, Cue, Reading, ToolRule
+from agents.offline.tools.support import policy_for_order
 
 _ORDER_NOUNS = frozenset({"pedido", "pedidos", "orden", "ordenes", "paquete", "compra", "envio", "domicilio"})
 _PLURAL_ORDER_NOUNS = frozenset({"pedidos", "ordenes", "compras"})
@@ -50,6 +51,7 @@ GET_ORDER = ToolRule(
     cues=(Cue(_names_order, STRONG),),
     priority=30,
     build=get_order,
+    then=policy_for_order,
 )
 
 
@@ -109,6 +111,7 @@ TRACK_SHIPMENT = ToolRule(
     ),
     priority=130,
     build=track_shipment,
+    then=policy_for_order,
 )
 
 

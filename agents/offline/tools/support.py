@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from itertools import pairwise
+
 from agents.offline.cues import hypothetical
 from agents.offline.decision import Decision, ThreadContext
 from agents.offline.extract import Entities
+from agents.offline.keywords import phrase_at
 from agents.offline.lexicon import Lexicon
-from agents.offline.normalize import Utterance
-from agents.offline.rules import STRONG, Cue, ToolRule
+from agents.offline.normalize import ABBREVIATIONS, Utterance
+from agents.offline.rules import DECISIVE, STRONG, Cue, Reading, ToolRule
 
 _MAX_QUERY = 300  # the knowledge search reads a question, not a transcript
 _MAX_QUOTE = 240  # how much of the user's words a ticket summary quotes
@@ -15,8 +19,57 @@ _MAX_QUOTE = 240  # how much of the user's words a ticket summary quotes
 
 # ----- search_knowledge ---------------------------------------------------------------------------------
 def search_knowledge(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision:
-    query = " ".join(utt.text.strip(" ¿?¡!.").split())
+    query = _spelled_out(" ".join(utt.text.split()))
+    if ents.order_id:
+        query = _about_an_order(query)
     return Decision("search_knowledge", {"query": query[:_MAX_QUERY]})
+
+
+_WORD = re.compile(r"\b\w+\b")
+_GENERAL = frozenset({"un", "una", "1", "cualquier"})  # normalize reads "un"/"una" as the number 1
+_HOW_MUCH = ("cuant", "cuand", "tard", "demor", "vale", "cuesta")
+_ORDER_NOUNS = frozenset({"pedido", "pedidos", "orden", "ordenes", "compra", "compras", "paquete", "paquetes",
+                          "envio", "envios"})
+# "el pedido 1003", "mi orden #ORD-1003", "la compra número 1003": the words that point at the order.
+_ORDER_REFERENCE = re.compile(r"\b(?:(?:el|la|mi|mis|del|de)\s+)?(?:pedido|orden|compra)?\s*(?:n[uú]mero|no\.?|#)?\s*"
+                              r"(?:ord-?)?\d{3,}\b", re.IGNORECASE)
+
+
+def _spelled_out(text: str) -> str:
+    """The question with WhatsApp abbreviations written out ("si no pago q pasa" → "… que pasa"), the rest as
+    typed: the embedding model reads whole words better, and the relevance gate was measured on them."""
+    return _WORD.sub(lambda m: ABBREVIATIONS.get(m.group(0).lower(), m.group(0)), text)
+
+
+def _any_order(r: Reading) -> bool:
+    """ "¿cuánto tarda un pedido a Medellín?", "¿cuánto vale el envío de un paquete?": how long or how much
+    for an order in general (an indefinite article, no order named) asks the policies, not about one order."""
+    if r.ents.order_id:
+        return False
+    toks = r.utt.tokens
+    general = any(a in _GENERAL and b in _ORDER_NOUNS for a, b in pairwise(toks))
+    return general and any(t.startswith(_HOW_MUCH) for t in toks)
+
+
+def _about_an_order(question: str) -> str:
+    """What the policy is asked about one order: its time limit, since the order's dates are what the order
+    adds ("¿puedo devolver el pedido 1003?" → "plazo: puedo devolver el producto"). The words pointing at the
+    order become "el producto": they would match the policy's how-to sentences ("el número del pedido")."""
+    rest = " ".join(_ORDER_REFERENCE.sub(" el producto ", question).split())
+    return f"plazo: {rest}" if rest else question
+
+
+def order_for_policy(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision | None:
+    """A policy question that names an order ("¿puedo devolver el pedido 1003?") also needs where that order
+    is: its delivery date is what the policy's window counts from. The tool checks the caller may see it."""
+    return Decision("track_shipment", {"order_id": ents.order_id}) if ents.order_id else None
+
+
+def policy_for_order(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision | None:
+    """An order question that clearly asks a policy too ("quiero devolver el pedido 1003": a policy keyword as
+    heavy as a decisive one) also needs the policy. Declared here, used by the order rules' `then`."""
+    policy = sum(w for phrase, w in SEARCH_KNOWLEDGE.keywords if phrase_at(utt, phrase) >= 0)
+    return search_knowledge(utt, ents, ctx, lex) if policy >= DECISIVE else None
 
 
 SEARCH_KNOWLEDGE = ToolRule(
@@ -33,10 +86,17 @@ SEARCH_KNOWLEDGE = ToolRule(
         ("rut=", 2), ("horario", 2.5), ("cobertura", 3), ("envian a", 2), ("hacen envios", 3), ("ley=", 1.5),
         ("derecho", 1.5), ("cambio de", 1.5), ("defectuoso", 2), ("danado", 2), ("que pasa si", 3),
         ("como hago para", 1.5), ("puedo", 0.5), ("fulfillment", 3), ("almacenamiento", 2),
+        # the payment providers and carriers the policies name, and the sellers' settlement
+        ("efecty", 3), ("mercadopago", 3), ("payu", 3), ("transportadora", 3.5), ("internacional", 3),
+        ("otros paises", 3), ("liquid", 2.5), ("pagan=", 2),
     ),
-    cues=(Cue(hypothetical, STRONG),),  # "si pido hoy, ¿cuándo llega?" asks about the rules
+    cues=(
+        Cue(hypothetical, STRONG),  # "si pido hoy, ¿cuándo llega?" asks about the rules
+        Cue(_any_order, DECISIVE),  # "¿cuánto tarda un pedido a Medellín?": orders in general
+    ),
     priority=50,
     build=search_knowledge,
+    then=order_for_policy,
 )
 
 
@@ -51,7 +111,7 @@ def escalate_to_human(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: L
 ESCALATE_TO_HUMAN = ToolRule(
     tool="escalate_to_human",
     keywords=(
-        ("persona", 3), ("humano", 3.5), ("asesor", 3.5), ("agente", 2), ("alguien", 2), ("operador", 3.5),
+        ("persona=", 3), ("humano", 3.5), ("asesor", 3.5), ("agente", 2), ("alguien", 2), ("operador", 3.5),
         ("hablar con", 2), ("comunicar", 1.5), ("queja", 2.5), ("reclamo", 2.5), ("supervisor", 3),
         ("gerente", 3), ("llamen", 2.5), ("llamada", 2), ("no me sirve", 2), ("no entiendes", 2.5),
         ("de verdad", 0.5), ("ser humano", 2), ("pqr", 3.5), ("radic", 2), ("llamar", 2.5),
