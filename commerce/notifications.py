@@ -136,7 +136,7 @@ def compose_reorder(proposals: Sequence[tuple[ReorderProposal, str | None]]) -> 
     total = format_cop(sum(p.cost_cop for p, _ in proposals if p.kind == ProposalKind.PURCHASE))
     noun = "propuesta" if len(proposals) == 1 else "propuestas"
     return (f"Tienes {len(proposals)} {noun} de reabastecimiento nuevas: {listed}{extra}. "
-            f"Compras por {total} en total. Escríbeme «ver propuestas», «¿por qué?» o «aprueba "
+            f"Compras por {total} en total. Escríbeme «ver propuestas», «¿por qué me propones esto?» o «aprueba "
             f"{next((p.purchase_order_id for p, _ in proposals if p.purchase_order_id), 'PO-0001')}».")
 
 
