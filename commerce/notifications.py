@@ -174,17 +174,9 @@ class NotificationRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    order_id: str
+    order_id: str | None = None  # buyers' notifications are about an order
+    cycle_id: str | None = None  # sellers' about a reorder cycle's proposals
     event_name: str
-    text: str
-    created_at: datetime
-
-
-class SellerNotificationRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    cycle_id: str
     text: str
     created_at: datetime
 
@@ -200,13 +192,15 @@ def list_buyer_notifications(*, uow: UnitOfWork, principal: Principal, limit: in
     return [NotificationRead.model_validate(row) for row in rows]
 
 
-def list_seller_notifications(*, uow: UnitOfWork, principal: Principal, limit: int = 20
-                              ) -> list[SellerNotificationRead]:
-    """The caller's seller's most recent reorder notifications (sellers only; others have none), newest first."""
-    if not principal.seller_id:
-        return []
-    rows = uow.session.scalars(
-        select(SellerNotification).where(SellerNotification.seller_id == principal.seller_id)
-        .order_by(SellerNotification.id.desc()).limit(max(1, min(limit, 100)))
-    )
-    return [SellerNotificationRead.model_validate(row) for row in rows]
+
+def list_notifications(*, uow: UnitOfWork, principal: Principal, limit: int = 20) -> list[NotificationRead]:
+    """The caller's recent notifications: order news for a buyer, reorder proposals for a seller; newest first."""
+    rows = list_buyer_notifications(uow=uow, principal=principal, limit=limit)
+    if principal.seller_id:
+        sellers = uow.session.scalars(
+            select(SellerNotification).where(SellerNotification.seller_id == principal.seller_id)
+            .order_by(SellerNotification.id.desc()).limit(max(1, min(limit, 100)))
+        )
+        rows += [NotificationRead(id=row.id, cycle_id=row.cycle_id, event_name="reorder.initiated", text=row.text,
+                                  created_at=row.created_at) for row in sellers]
+    return sorted(rows, key=lambda row: row.created_at, reverse=True)[:limit]
