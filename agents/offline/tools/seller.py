@@ -190,7 +190,7 @@ APPROVE_REORDER = ToolRule(
 _WHY = ("por que", "porque", "explica", "explicame", "explicar", "explicacion", "justific", "de donde sale",
         "como calcul", "razon", "a que se debe", "en que te basas", "en que se basa")
 _PROPOSING = ("propon", "propus", "propuesta", "sugier", "sugeri", "reorden", "reabastec", "orden de compra",
-              "comprar", "pedir", "unidades")
+              "comprar", "pedir", "repon", "unidades")
 
 
 def _why_a_proposal(r: Reading) -> bool:
@@ -214,8 +214,12 @@ EXPLAIN_REORDER_PROPOSAL = ToolRule(
     keywords=(
         ("explica", 1.5), ("explicacion", 2), ("justific", 2), ("de donde sale", 1.5), ("como calcul", 2),
         ("por que me propones", 4), ("por que propones", 4), ("por que me sugieres", 4),
+        ("porque me propones", 4), ("porque me sugieres", 4),  # "xq me propones…": WhatsApp spelling
     ),
-    cues=(Cue(_why_a_proposal, OVERRIDE),),
+    cues=(
+        Cue(_why_a_proposal, OVERRIDE),
+        Cue(_names_proposal, OVERRIDE, scored_only=True),  # "justifícame la PO-0002": the why is about that id
+    ),
     priority=163,
     build=explain_reorder_proposal,
 )
