@@ -134,10 +134,11 @@ def compose_reorder(proposals: Sequence[tuple[ReorderProposal, str | None]]) -> 
     more = len(proposals) - MAX_LISTED_PROPOSALS
     extra = f"; y {more} más" if more > 0 else ""
     total = format_cop(sum(p.cost_cop for p, _ in proposals if p.kind == ProposalKind.PURCHASE))
-    noun = "propuesta" if len(proposals) == 1 else "propuestas"
-    return (f"Tienes {len(proposals)} {noun} de reabastecimiento nuevas: {listed}{extra}. "
-            f"Compras por {total} en total. Escríbeme «ver propuestas», «¿por qué me propones esto?» o «aprueba "
-            f"{next((p.purchase_order_id for p, _ in proposals if p.purchase_order_id), 'PO-0001')}».")
+    noun = "propuesta de reabastecimiento nueva" if len(proposals) == 1 else "propuestas de reabastecimiento nuevas"
+    draft = next((p.purchase_order_id for p, status in proposals if status == PurchaseOrderStatus.DRAFT), None)
+    approve = f" o «aprueba {draft}»" if draft else ""
+    return (f"Tienes {len(proposals)} {noun}: {listed}{extra}. Compras por {total} en total. "
+            f"Escríbeme «ver propuestas», «¿por qué me propones esto?»{approve}.")
 
 
 def notify_seller(event: events.Event, uow: UnitOfWork) -> None:

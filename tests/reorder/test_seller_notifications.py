@@ -68,3 +68,23 @@ def test_delivered_on_the_web_feed_of_the_sellers_user(platform: Platform) -> No
         proposals = uow.session.scalars(select(ReorderProposal.id).where(ReorderProposal.seller_id == "SEL-CAFE"))
         assert list(proposals)
     assert [(n.cycle_id, n.text) for n in recent] == [("notify-1", cafe.text)]
+
+
+def _proposal(kind: str, quantity: int, cost: int, po: str | None = None) -> ReorderProposal:
+    return ReorderProposal(kind=kind, sku="CAF-002", warehouse="MED", from_warehouse="BOG" if po is None else None,
+                           purchase_order_id=po, quantity=quantity, cost_cop=cost)
+
+
+def test_the_text_names_what_can_be_approved() -> None:
+    from commerce.notifications import compose_reorder
+
+    one = compose_reorder([(_proposal("purchase", 96, 1_104_000, "PO-0007"), "draft")])
+    assert one.startswith("Tienes 1 propuesta de reabastecimiento nueva: comprar 96 u de CAF-002 para MED por "
+                          "$1.104.000 (PO-0007).")
+    assert "«aprueba PO-0007»" in one
+    moved = compose_reorder([(_proposal("transfer", 42, 84_000), None)])
+    assert "trasladar 42 u de CAF-002 de BOG a MED (flete $84.000)" in moved and "aprueba" not in moved
+    auto = compose_reorder([(_proposal("purchase", 48, 552_000, "PO-0008"), "approved")])
+    assert "(aprobada automáticamente)" in auto and "aprueba PO" not in auto
+    many = compose_reorder([(_proposal("purchase", 48, 1000 * i, f"PO-{i:04d}"), "draft") for i in range(1, 8)])
+    assert "y 2 más" in many and "PO-0006" not in many and len(many) <= 1000
