@@ -1,12 +1,14 @@
-"""Buyer notifications: short Spanish messages derived from order events.
+"""Proactive notifications: short Spanish messages derived from events, for buyers and sellers.
 
-An out-of-process consumer (see infra.bus.consumers) turns each event into at most one
-notification row per buyer; infra.channels.delivery sends the pending rows on the channel the
-buyer last used (WhatsApp or the web chat).
+Out-of-process consumers (see infra.bus.consumers) turn each order event into at most one
+notification row per buyer, and each reorder cycle into at most one row per seller (its new
+proposals); infra.channels.delivery sends the pending rows on the channel the buyer or seller
+last used (WhatsApp or the web chat).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
@@ -14,6 +16,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from commerce.fulfillment.models import PurchaseOrder, PurchaseOrderStatus
+from commerce.fulfillment.reorder_proposals import ProposalKind, ReorderProposal, TransferProposalStatus
 from commerce.identity.principal import Principal
 from commerce.marketplace.models import Order
 from commerce.shared import events
@@ -30,25 +34,51 @@ class NotificationStatus(StrEnum):
     FAILED = "failed"  # gave up after the last attempt
 
 
-class BuyerNotification(Base):
-    __tablename__ = "buyer_notifications"
-    __table_args__ = (UniqueConstraint("event_id", "buyer_id"),)
+class DeliveryBookkeeping:
+    """Delivery columns of every notification table (infra.channels.delivery reads and writes them).
+
+    A claimed row is "sending" until next_attempt_at (its lease); a failed send goes back to
+    "pending" with a later next_attempt_at."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    event_id: Mapped[str] = mapped_column(String(64))
-    event_name: Mapped[str] = mapped_column(String(64))
-    buyer_id: Mapped[str] = mapped_column(String(16), index=True)
-    order_id: Mapped[str] = mapped_column(String(32), index=True)
-    text: Mapped[str] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(10), default=NotificationStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Delivery bookkeeping (infra.channels.delivery): a claimed row is "sending" until
-    # next_attempt_at (its lease); a failed send goes back to "pending" with a later next_attempt_at.
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     channel: Mapped[str | None] = mapped_column(String(24), default=None)  # whatsapp, whatsapp-template, web
     last_error: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+class BuyerNotification(DeliveryBookkeeping, Base):
+    __tablename__ = "buyer_notifications"
+    __table_args__ = (UniqueConstraint("event_id", "buyer_id"),)
+
+    event_id: Mapped[str] = mapped_column(String(64))
+    event_name: Mapped[str] = mapped_column(String(64))
+    buyer_id: Mapped[str] = mapped_column(String(16), index=True)
+    order_id: Mapped[str] = mapped_column(String(32), index=True)
+    text: Mapped[str] = mapped_column(String(500))
+
+    @property
+    def reference(self) -> str:
+        return self.order_id
+
+
+class SellerNotification(DeliveryBookkeeping, Base):
+    """One message per reorder cycle and seller: the proposals that cycle made for them."""
+
+    __tablename__ = "seller_notifications"
+    __table_args__ = (UniqueConstraint("cycle_id", "seller_id"),)
+
+    event_id: Mapped[str] = mapped_column(String(64))  # the first reorder.initiated of the cycle seen
+    seller_id: Mapped[str] = mapped_column(String(16), index=True)
+    cycle_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(String(1000))  # WhatsApp takes 1,024 characters in a template parameter
+
+    @property
+    def reference(self) -> str:
+        return self.cycle_id
 
 
 NOTIFIED_EVENTS = frozenset(
@@ -85,11 +115,68 @@ def notify_buyer(event: events.Event, uow: UnitOfWork) -> None:
                                           order_id=order.id, text=text))
 
 
+SELLER_NOTIFIED_EVENTS = frozenset({"reorder.initiated"})
+MAX_LISTED_PROPOSALS = 5  # a notification is a heads-up, the chat lists them all
+
+
+def _proposal_line(p: ReorderProposal, po_status: str | None) -> str:
+    if p.kind == ProposalKind.TRANSFER:
+        return (f"trasladar {p.quantity} u de {p.sku} de {p.from_warehouse} a {p.warehouse} "
+                f"(flete {format_cop(p.cost_cop)})")
+    approved = " (aprobada automáticamente)" if po_status == PurchaseOrderStatus.APPROVED else ""
+    return (f"comprar {p.quantity} u de {p.sku} para {p.warehouse} por {format_cop(p.cost_cop)} "
+            f"({p.purchase_order_id}){approved}")
+
+
+def compose_reorder(proposals: Sequence[tuple[ReorderProposal, str | None]]) -> str:
+    """The Spanish heads-up for a seller about the proposals one cycle made (with their purchase-order status)."""
+    listed = "; ".join(_proposal_line(p, status) for p, status in proposals[:MAX_LISTED_PROPOSALS])
+    more = len(proposals) - MAX_LISTED_PROPOSALS
+    extra = f"; y {more} más" if more > 0 else ""
+    total = format_cop(sum(p.cost_cop for p, _ in proposals if p.kind == ProposalKind.PURCHASE))
+    noun = "propuesta de reabastecimiento nueva" if len(proposals) == 1 else "propuestas de reabastecimiento nuevas"
+    draft = next((p.purchase_order_id for p, status in proposals if status == PurchaseOrderStatus.DRAFT), None)
+    approve = f" o «aprueba {draft}»" if draft else ""
+    return (f"Tienes {len(proposals)} {noun}: {listed}{extra}. Compras por {total} en total. "
+            f"Escríbeme «ver propuestas», «¿por qué me propones esto?»{approve}.")
+
+
+def notify_seller(event: events.Event, uow: UnitOfWork) -> None:
+    """Consumer: one notification per reorder cycle and seller, listing that cycle's proposals for them.
+
+    A cycle announces each purchase-order draft with its own `reorder.initiated`; the first one seen
+    writes the cycle's notification and the others find it written. A draft written by hand (no
+    proposal rows) is the seller's own doing and needs no heads-up."""
+    po_id = getattr(event, "purchase_order_id", None)
+    first = uow.session.scalars(select(ReorderProposal).where(ReorderProposal.purchase_order_id == po_id)
+                                .limit(1)).first() if po_id else None
+    if first is None:
+        return
+    cycle_id, seller_id = first.cycle_id, first.seller_id
+    exists = uow.session.scalar(select(SellerNotification.id).where(SellerNotification.cycle_id == cycle_id,
+                                                                    SellerNotification.seller_id == seller_id))
+    if exists is not None:
+        return
+    rows = uow.session.execute(
+        select(ReorderProposal, PurchaseOrder.status)
+        .outerjoin(PurchaseOrder, PurchaseOrder.id == ReorderProposal.purchase_order_id)
+        .where(ReorderProposal.cycle_id == cycle_id, ReorderProposal.seller_id == seller_id)
+        .order_by(ReorderProposal.kind, ReorderProposal.sku, ReorderProposal.warehouse)
+    ).all()
+    proposals = [(p, status) for p, status in rows
+                 if status in (PurchaseOrderStatus.DRAFT, PurchaseOrderStatus.APPROVED)
+                 or (status is None and p.status == TransferProposalStatus.PROPOSED)]
+    if proposals:
+        uow.session.add(SellerNotification(event_id=event.event_id, seller_id=seller_id, cycle_id=cycle_id,
+                                           text=compose_reorder(proposals)))
+
+
 class NotificationRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    order_id: str
+    order_id: str | None = None  # buyers' notifications are about an order
+    cycle_id: str | None = None  # sellers' about a reorder cycle's proposals
     event_name: str
     text: str
     created_at: datetime
@@ -104,3 +191,17 @@ def list_buyer_notifications(*, uow: UnitOfWork, principal: Principal, limit: in
         .order_by(BuyerNotification.id.desc()).limit(max(1, min(limit, 100)))
     )
     return [NotificationRead.model_validate(row) for row in rows]
+
+
+
+def list_notifications(*, uow: UnitOfWork, principal: Principal, limit: int = 20) -> list[NotificationRead]:
+    """The caller's recent notifications: order news for a buyer, reorder proposals for a seller; newest first."""
+    rows = list_buyer_notifications(uow=uow, principal=principal, limit=limit)
+    if principal.seller_id:
+        sellers = uow.session.scalars(
+            select(SellerNotification).where(SellerNotification.seller_id == principal.seller_id)
+            .order_by(SellerNotification.id.desc()).limit(max(1, min(limit, 100)))
+        )
+        rows += [NotificationRead(id=row.id, cycle_id=row.cycle_id, event_name="reorder.initiated", text=row.text,
+                                  created_at=row.created_at) for row in sellers]
+    return sorted(rows, key=lambda row: row.created_at, reverse=True)[:limit]

@@ -30,6 +30,7 @@ COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
     fc.DeliverOrder: fh.deliver_order,
     fc.CreatePurchaseOrder: fh.create_purchase_order,
     fc.ApprovePurchaseOrder: fh.approve_purchase_order,
+    fc.RejectPurchaseOrder: fh.reject_purchase_order,
     fc.SendPurchaseOrder: fh.send_purchase_order,
     fc.ReceivePurchaseOrder: fh.receive_purchase_order,
     fc.CancelPurchaseOrder: fh.cancel_purchase_order,

@@ -14,15 +14,17 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from commerce.fulfillment.reorder_triggers import LargeSaleRule, watch_large_sales
 from commerce.marketplace.payments import PaymentGateway
 from commerce.marketplace.semantic import INDEXED_EVENTS, SemanticProductIndex, reindex_product
-from commerce.notifications import NOTIFIED_EVENTS, notify_buyer
+from commerce.notifications import NOTIFIED_EVENTS, SELLER_NOTIFIED_EVENTS, notify_buyer, notify_seller
 from commerce.registry import COMMAND_HANDLERS, EVENT_HANDLERS
 from commerce.shared.messagebus import MessageBus, inject
 from commerce.shared.unit_of_work import UnitOfWork
@@ -38,7 +40,7 @@ from infra.db import make_engine, make_session_factory
 from infra.payments.sandbox import SandboxGateway
 from infra.product_index import build_product_index
 from infra.settings import BusKind, Settings, get_settings, signing_secret
-from infra.worker import run_worker
+from infra.worker import ReorderScheduler, run_worker
 from router.log import RoutingLogWriter
 
 if TYPE_CHECKING:
@@ -74,6 +76,8 @@ class Platform:
     routing_log: RoutingLogWriter
     product_index: SemanticProductIndex | None = None
     outbox_signal: threading.Event = field(default_factory=threading.Event)
+    reorder_scheduler: ReorderScheduler = field(
+        default_factory=lambda: ReorderScheduler(interval=timedelta(0), first_delay=timedelta(0)))
 
     def uow(self) -> UnitOfWork:
         """A unit of work for writes."""
@@ -180,11 +184,13 @@ def bootstrap(
         after_commit=[signal.set],
         view_dependencies={"semantic": product_index},
     )
+    scheduler = reorder_scheduler(settings)
     consumers = ConsumerGroup(
         [IdempotentConsumer("buyer-notifications", notify_buyer, partial(UnitOfWork, session_factory),
                             NOTIFIED_EVENTS),
          IdempotentConsumer("product-index", partial(reindex_product, index=product_index),
-                            partial(UnitOfWork, session_factory), INDEXED_EVENTS)]
+                            partial(UnitOfWork, session_factory), INDEXED_EVENTS),
+         *reorder_consumers(settings, scheduler, partial(UnitOfWork, session_factory))]
     )
     if isinstance(publisher, InProcessPublisher):
         publisher.subscribe(consumers)
@@ -192,7 +198,26 @@ def bootstrap(
     return Platform(settings=settings, engine=engine, session_factory=session_factory,
                     read_session_factory=read_session_factory, bus=bus, publisher=publisher, relay=relay,
                     consumers=consumers, gateway=gateway, jwt_secret=signing_secret(settings),
-                    routing_log=routing_log, product_index=product_index, outbox_signal=signal)
+                    routing_log=routing_log, product_index=product_index, outbox_signal=signal,
+                    reorder_scheduler=scheduler)
+
+
+def reorder_scheduler(settings: Settings) -> ReorderScheduler:
+    """The reorder agent's schedule from the settings (an interval of 0 turns it off)."""
+    return ReorderScheduler(interval=timedelta(minutes=settings.reorder_interval_minutes),
+                            first_delay=timedelta(seconds=settings.reorder_first_cycle_delay_seconds))
+
+
+def reorder_consumers(settings: Settings, scheduler: ReorderScheduler,
+                      uow_factory: Callable[[], UnitOfWork]) -> list[IdempotentConsumer]:
+    """The seller's heads-up about a cycle's proposals, and the large-sale watch that asks for a cycle."""
+    rule = LargeSaleRule(factor=settings.reorder_large_sale_factor, min_units=settings.reorder_large_sale_min_units)
+    return [
+        IdempotentConsumer("seller-notifications", notify_seller, uow_factory, SELLER_NOTIFIED_EVENTS),
+        IdempotentConsumer("reorder-large-sales",
+                           partial(watch_large_sales, rule=rule, trigger=scheduler.request_for_sale),
+                           uow_factory, frozenset({"movement.recorded"})),
+    ]
 
 
 # ----- the chat service -------------------------------------------------------------------------

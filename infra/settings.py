@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     # Finished Idempotency-Key rows (HTTP retries, confirmed tool calls) are kept this long, then purged.
     idempotency_retention_hours: float = Field(default=24.0, gt=0)
     idempotency_purge_interval_seconds: float = Field(default=3600.0, gt=0)
+    # The reorder agent's schedule (docs/reorder.md): a cycle every interval (0 turns the schedule off), the
+    # first one this long after the worker starts, and one more after a sale of at least the larger of
+    # factor × the SKU's mean daily demand (last 28 days, that warehouse) and min units.
+    reorder_interval_minutes: float = Field(default=60.0, ge=0)
+    reorder_first_cycle_delay_seconds: float = Field(default=15.0, ge=0)
+    reorder_large_sale_factor: float = Field(default=3.0, gt=0)
+    reorder_large_sale_min_units: int = Field(default=10, ge=1)
     seed_password: str = ""
     # Language models (privacy router). Only what is configured exists; the offline model always does.
     local_llm_base_url: str = ""

@@ -11,7 +11,7 @@ AGENT_TOOLS: dict[str, list[str]] = {
     "order": ["get_order", "list_orders", "track_shipment", "cancel_order", "create_order", "recommend_products",
               "search_products"],
     "seller": ["sales_summary", "top_products", "update_price", "list_reorder_proposals", "approve_reorder",
-               "search_products"],
+               "explain_reorder_proposal", "reject_reorder", "search_products"],
     "support": ["search_knowledge", "escalate_to_human", "search_products"],
 }
 # Tools every agent has (the catalog search) belong to no one agent; every other tool has one owner, the
@@ -25,7 +25,7 @@ _ALL: list[BaseTool] = [
     inventory.get_stock, inventory.list_low_stock, inventory.get_stock_movements, inventory.transfer_stock,
     orders.get_order, orders.list_orders, orders.track_shipment, orders.cancel_order, orders.create_order,
     seller.sales_summary, seller.top_products, seller.update_price, seller.list_reorder_proposals,
-    seller.approve_reorder,
+    seller.approve_reorder, seller.explain_reorder_proposal, seller.reject_reorder,
     support.search_knowledge, support.escalate_to_human,
     catalog.search_products, catalog.recommend_products,
 ]
@@ -33,7 +33,7 @@ TOOLS: dict[str, BaseTool] = {t.name: t for t in _ALL}
 
 # These pause for the user's confirmation (an interrupt) and then run exactly once.
 WRITE_TOOLS: frozenset[str] = frozenset(
-    {"transfer_stock", "cancel_order", "create_order", "update_price", "approve_reorder"}
+    {"transfer_stock", "cancel_order", "create_order", "update_price", "approve_reorder", "reject_reorder"}
 )
 
 

@@ -1,12 +1,15 @@
-"""Seller tools: sales reports, prices (confirmed) and reorder proposals (purchase-order drafts)."""
+"""Seller tools: sales reports, prices (confirmed) and reorder proposals (purchase-order drafts): list, explain,
+approve and reject (both confirmed)."""
 
 from __future__ import annotations
 
 from commerce import sales
 from commerce.fulfillment import commands as fc
 from commerce.fulfillment import previews as fpreviews
+from commerce.fulfillment import reorder_proposals, reorder_review
 from commerce.fulfillment import views as fviews
 from commerce.fulfillment.models import PurchaseOrderStatus
+from commerce.fulfillment.reorder_proposals import ProposalRead
 from commerce.fulfillment.schemas import PurchaseOrderRead
 from commerce.marketplace import commands as mc
 from commerce.marketplace import previews as mpreviews
@@ -25,6 +28,7 @@ PO_STATUS_ES: dict[str, str] = {
     PurchaseOrderStatus.SENT: "enviada al proveedor", PurchaseOrderStatus.RECEIVED: "recibida",
     PurchaseOrderStatus.CANCELLED: "cancelada",
 }
+MAX_EXPLAINED = 3  # a chat answer, not a report: more than three explanations are asked for by name
 
 
 def _po_total(po: PurchaseOrderRead) -> int:
@@ -150,3 +154,60 @@ def approve_reorder(proposal_id: str, *, runtime: Runtime) -> ToolResult:
                    "total_cost_cop": plan.total_cost_cop})
 
     return write.confirm_and_run(question, execute, f"Entendido, la orden de compra {po.id} sigue como propuesta.")
+
+
+def _proposal_text(p: ProposalRead) -> str:
+    what = (f"trasladar {p.quantity} u de {p.sku} de {p.from_warehouse} a {p.warehouse}" if p.kind == "transfer"
+            else f"comprar {p.quantity} u de {p.sku} para {p.warehouse} ({p.purchase_order_id})")
+    return f"Propuesta {p.id}, {what}: {p.explanation}"
+
+
+@agent_tool
+def explain_reorder_proposal(proposal_id: str = "", sku: str = "", quantity: int | None = None, *,
+                             runtime: Runtime) -> ToolResult:
+    """Why the reorder agent proposes what it proposes: demand per day and its method, lead time, safety stock,
+    projected stock-out date, why this quantity (MOQ rounding) and its cost. Use it for "¿por qué me propones
+    96 unidades?" or "explícame la propuesta de CAF-002".
+
+    Args:
+        proposal_id: Purchase order id like "PO-0004", if the user names one.
+        sku: Product SKU like "CAF-002", if the user names a product.
+        quantity: The proposed quantity the user asks about (e.g. 96), if any.
+    """
+    ctx = runtime.context
+    # Developer note: with nothing named, every open proposal is explained (the notification's "¿por qué?").
+    with ctx.bus.read() as uow:
+        found = reorder_proposals.find_proposals(
+            uow=uow, principal=ctx.principal, purchase_order_id=canonical_code(proposal_id) or None,
+            sku=canonical_code(sku) or None, quantity=quantity)
+    shown = found[:MAX_EXPLAINED]
+    more = f" Hay {len(found) - len(shown)} más; dime el producto o la orden." if len(found) > len(shown) else ""
+    return ok(" ".join(_proposal_text(p) for p in shown) + more, [p.model_dump(mode="json") for p in shown])
+
+
+@agent_tool
+def reject_reorder(proposal_id: str, reason: str = "", *, runtime: Runtime) -> ToolResult:
+    """Reject a reorder proposal (a purchase-order draft): nothing is bought. Asks the user to confirm first.
+
+    Args:
+        proposal_id: Purchase order id like "PO-0004".
+        reason: Why, in the user's words, if they gave one.
+    """
+    ctx = runtime.context
+    cmd = fc.RejectPurchaseOrder(purchase_order_id=canonical_code(proposal_id) or "", reason=(reason or "")[:200],
+                                 actor=ctx.principal)
+    args = {"proposal_id": cmd.purchase_order_id}
+    write = PendingWrite(runtime, "reject_reorder", args)
+    if (done := write.stored()) is not None:
+        return done
+    with ctx.bus.read() as uow:
+        po = reorder_review.preview_rejection(uow=uow, principal=ctx.principal,
+                                             purchase_order_id=cmd.purchase_order_id)
+    question = f"Voy a rechazar la propuesta {_po_text(po)}: no se comprará nada. ¿Confirmas? (sí/no)"
+
+    def execute() -> ToolResult:
+        ctx.bus.handle(cmd)
+        return ok(f"Listo: rechacé la propuesta {po.id}; no te la volveré a proponer en los próximos días.",
+                  {"proposal_id": po.id, "status": PurchaseOrderStatus.CANCELLED.value})
+
+    return write.confirm_and_run(question, execute, f"Entendido, la propuesta {po.id} sigue pendiente.")

@@ -15,7 +15,7 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import CurrentPrincipal, PlatformDep, oauth2_scheme, principal_from_token
 from commerce.identity.principal import Principal
-from commerce.notifications import NotificationRead, list_buyer_notifications
+from commerce.notifications import NotificationRead, list_notifications
 from infra.channels.web_push import WebPushHub
 
 log = logging.getLogger(__name__)
@@ -90,11 +90,11 @@ async def _notification_frames(request: Request, hub: WebPushHub, user_id: int) 
 
 
 @router.get("", response_model=list[NotificationRead],
-            summary="The caller's recent order notifications (what a closed page missed), newest first")
+            summary="The caller's recent notifications (what a closed page missed), newest first")
 def recent_notifications(principal: CurrentPrincipal, platform: PlatformDep,
                          limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[NotificationRead]:
     with platform.read_uow() as uow:
-        return list_buyer_notifications(uow=uow, principal=principal, limit=limit)
+        return list_notifications(uow=uow, principal=principal, limit=limit)
 
 
 @router.get("/stream", summary="Live notifications of the caller (Server-Sent Events)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from api.deps import CurrentPrincipal, ReadUowDep
 from commerce.fulfillment import reorder_proposals as proposals
@@ -21,3 +21,11 @@ def list_proposals(
     seller_id: Annotated[str | None, Query(max_length=16, description="staff only: one seller")] = None,
 ) -> list[ProposalRead]:
     return proposals.list_proposals(uow=uow, principal=principal, open_only=status == "open", seller_id=seller_id)
+
+
+@router.get("/proposals/{proposal_id}", response_model=ProposalRead,
+            summary="One reorder proposal with its numbers and explanation (its seller or staff)")
+def get_proposal(proposal_id: Annotated[int, Path(ge=1, le=2**31 - 1)], uow: ReadUowDep,
+                 principal: CurrentPrincipal) -> ProposalRead:
+    """Another seller's proposal answers 404, like a missing one: ids are not a way to probe."""
+    return proposals.get_proposal(uow=uow, principal=principal, proposal_id=proposal_id)

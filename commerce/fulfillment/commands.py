@@ -83,6 +83,14 @@ class ApprovePurchaseOrder(Command):
     actor: Principal = SYSTEM
 
 
+class RejectPurchaseOrder(Command):
+    """The seller turns down a purchase-order draft (a reorder proposal)."""
+
+    purchase_order_id: StrictStr
+    reason: StrictStr = Field(default="", max_length=200)
+    actor: Principal = SYSTEM
+
+
 class SendPurchaseOrder(Command):
     purchase_order_id: StrictStr
     actor: Principal = SYSTEM

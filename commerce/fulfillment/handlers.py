@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from commerce.fulfillment import commands, purchase_events, stock
+from commerce.fulfillment import commands, purchase_events, reorder_proposals, stock
 from commerce.fulfillment.models import (
     PO_TRANSITIONS,
     MovementKind,
@@ -292,6 +292,19 @@ def approve_purchase_order(cmd: commands.ApprovePurchaseOrder, uow: UnitOfWork) 
     po = _po_for_change(uow, cmd.purchase_order_id, cmd.actor, PurchaseOrderStatus.APPROVED)
     for event in purchase_events.on_approved(po):
         po.record(event)
+
+
+def reject_purchase_order(cmd: commands.RejectPurchaseOrder, uow: UnitOfWork) -> None:
+    """Turn down a draft: it is cancelled with the reason, and its proposals are marked rejected so the
+    next cycles leave those SKUs alone for a while (reorder_proposals.covered_pairs)."""
+    cmd.actor.require(Scope.PURCHASING_WRITE)
+    po = uow.session.get(PurchaseOrder, cmd.purchase_order_id, with_for_update=True)
+    if po is not None:
+        cmd.actor.require_seller(po.seller_id, f"la orden de compra {po.id}")
+        reorder_proposals.ensure_rejectable(po.id, po.status)
+    po = _po_for_change(uow, cmd.purchase_order_id, cmd.actor, PurchaseOrderStatus.CANCELLED)
+    po.note = f"Rechazada: {cmd.reason}" if cmd.reason else "Rechazada por el vendedor"
+    reorder_proposals.mark_rejected(uow=uow, purchase_order_id=po.id)
 
 
 def send_purchase_order(cmd: commands.SendPurchaseOrder, uow: UnitOfWork) -> None:

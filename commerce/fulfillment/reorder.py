@@ -134,7 +134,7 @@ def run_reorder_cycle(cmd: RunReorderCycle, uow: UnitOfWork) -> CycleResult:
     settings = {s: settings_for(uow=uow, seller_id=s) for s in sorted({r.seller_id for r in rows})}
     decisions, notes = plan(
         rows=rows, demand=daily_demand(uow=uow, as_of=as_of, keys=[r.key for r in rows]), settings=settings,
-        covered=covered_pairs(uow=uow, skus=sorted({r.sku for r in rows})),
+        covered=covered_pairs(uow=uow, skus=sorted({r.sku for r in rows}), as_of=as_of),
         prices=latest_sale_prices(uow=uow, skus={r.sku for r in rows}), today=to_bogota(as_of).date(),
     )
     result = _record(uow, cycle, decisions, settings)

@@ -8,7 +8,7 @@ later from the row, not recomputed from a ledger that has moved on.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -25,11 +25,13 @@ from commerce.fulfillment.models import (
 )
 from commerce.identity.principal import Principal, Scope
 from commerce.shared.clock import utcnow
-from commerce.shared.errors import NotFound
+from commerce.shared.errors import IllegalTransition, NotFound
 from commerce.shared.orm import Base
 from commerce.shared.unit_of_work import UnitOfWork
 
 OPEN_PO_STATUSES = (PurchaseOrderStatus.DRAFT, PurchaseOrderStatus.APPROVED, PurchaseOrderStatus.SENT)
+# A rejected proposal's SKU×warehouse rests this long: the hourly schedule must not propose it again at once.
+REJECTION_REST = timedelta(days=7)
 
 
 class ProposalKind(StrEnum):
@@ -113,8 +115,9 @@ class ProposalRead(BaseModel):
     created_at: datetime
 
 
-def covered_pairs(*, uow: UnitOfWork, skus: list[str]) -> set[tuple[str, str]]:
-    """(sku, warehouse) pairs already on their way: an open purchase order or a pending transfer proposal."""
+def covered_pairs(*, uow: UnitOfWork, skus: list[str], as_of: datetime | None = None) -> set[tuple[str, str]]:
+    """(sku, warehouse) pairs already on their way (an open purchase order or a pending transfer proposal)
+    or turned down by the seller within REJECTION_REST."""
     on_order = uow.session.execute(
         select(PurchaseOrderLine.sku, PurchaseOrder.warehouse)
         .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
@@ -125,7 +128,26 @@ def covered_pairs(*, uow: UnitOfWork, skus: list[str]) -> set[tuple[str, str]]:
             ReorderProposal.kind == ProposalKind.TRANSFER, ReorderProposal.status == TransferProposalStatus.PROPOSED,
             ReorderProposal.sku.in_(skus))
     )
-    return {(sku, wh) for sku, wh in on_order} | {(sku, wh) for sku, wh in moving}
+    rejected = uow.session.execute(
+        select(ReorderProposal.sku, ReorderProposal.warehouse).where(
+            ReorderProposal.status == TransferProposalStatus.REJECTED, ReorderProposal.sku.in_(skus),
+            ReorderProposal.created_at >= (as_of or utcnow()) - REJECTION_REST)
+    )
+    return {(sku, wh) for sku, wh in on_order} | {(sku, wh) for sku, wh in moving} | {(s, w) for s, w in rejected}
+
+
+def ensure_rejectable(purchase_order_id: str, status: str) -> None:
+    """Only a draft, a proposal still awaiting the seller's decision, can be rejected."""
+    if status != PurchaseOrderStatus.DRAFT:
+        raise IllegalTransition(f"La orden de compra {purchase_order_id} está en estado {status}: solo se rechaza "
+                                "una propuesta pendiente.")
+
+
+def mark_rejected(*, uow: UnitOfWork, purchase_order_id: str) -> None:
+    """The proposals behind a rejected purchase-order draft are rejected too (and rest, see covered_pairs)."""
+    for proposal in uow.session.scalars(select(ReorderProposal)
+                                        .where(ReorderProposal.purchase_order_id == purchase_order_id)):
+        proposal.status = TransferProposalStatus.REJECTED
 
 
 def list_proposals(
@@ -161,6 +183,23 @@ def get_proposal(*, uow: UnitOfWork, principal: Principal, proposal_id: int) -> 
     po = uow.session.get(PurchaseOrder, proposal.purchase_order_id) if proposal.purchase_order_id else None
     read = ProposalRead.model_validate(proposal)
     return read.model_copy(update={"status": po.status}) if po is not None else read
+
+
+def find_proposals(
+    *, uow: UnitOfWork, principal: Principal, purchase_order_id: str | None = None, sku: str | None = None,
+    quantity: int | None = None,
+) -> list[ProposalRead]:
+    """The caller's proposals matching a purchase order, a SKU and/or a quantity: open ones first, else any."""
+    def matches(p: ProposalRead) -> bool:
+        return ((not purchase_order_id or p.purchase_order_id == purchase_order_id.strip().upper())
+                and (not sku or p.sku == sku.strip().upper()) and (quantity is None or p.quantity == quantity))
+
+    for open_only in (True, False):
+        found = [p for p in list_proposals(uow=uow, principal=principal, open_only=open_only) if matches(p)]
+        if found:
+            return found
+    wanted = " ".join(filter(None, [purchase_order_id, sku, f"de {quantity} unidades" if quantity else None]))
+    raise NotFound(f"No encontré una propuesta de reorden {wanted}.".replace("  ", " ").replace(" .", "."))
 
 
 def sellers_with_stock(*, uow: UnitOfWork) -> list[str]:

@@ -25,6 +25,20 @@ from commerce.shared.orm import Aggregate
 from commerce.shared.outbox import OutboxMessage
 
 SessionFactory = Callable[[], Session]
+_HELD = "mestocker.aggregates"  # Session.info key: the aggregates a unit of work holds
+
+
+# The session's identity map holds flushed objects weakly: a handler that records an event on an
+# aggregate, flushes and drops its last reference would let the garbage collector take the aggregate,
+# and its events, before collect_new_events runs. Every aggregate that enters a unit of work's session
+# (added or loaded) is therefore held by the unit of work until it ends. Listening once on the Session
+# class (not per instance, which costs ~0.4 ms per unit of work) and finding the holder in session.info.
+@event.listens_for(Session, "after_attach")
+@event.listens_for(Session, "loaded_as_persistent")
+def _hold(session: Session, obj: object) -> None:
+    held = session.info.get(_HELD)
+    if held is not None and isinstance(obj, Aggregate):
+        held.setdefault(id(obj), obj)
 
 
 class UnitOfWork:
@@ -41,23 +55,15 @@ class UnitOfWork:
         self.session = self._session_factory()
         self._loose_events = []
         self._aggregates = {}
-        # The session's identity map holds flushed objects weakly: a handler that records an event
-        # on an aggregate, flushes and drops its last reference would let the garbage collector take
-        # the aggregate, and its events, before collect_new_events runs. Every aggregate that enters
-        # this transaction (added or loaded) is therefore held here until the unit of work ends.
-        event.listen(self.session, "after_attach", self._hold)
-        event.listen(self.session, "loaded_as_persistent", self._hold)
+        self.session.info[_HELD] = self._aggregates
         return self
-
-    def _hold(self, session: Session, obj: object) -> None:
-        if isinstance(obj, Aggregate):
-            self._aggregates.setdefault(id(obj), obj)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         # Anything not committed explicitly is rolled back: a failed command changes nothing.
         self.session.rollback()
+        self.session.info.pop(_HELD, None)
         self.session.close()
         self._aggregates = {}
         # A value the database cannot hold (a NUL character in PostgreSQL text, an integer beyond

@@ -1,4 +1,4 @@
-"""Deliver pending buyer notifications on the channel each buyer last used.
+"""Deliver pending buyer and seller notifications on the channel each recipient last used.
 
 Exactly once per row: a deliverer first claims a row with a conditional UPDATE
 (pending → sending, attempts + 1, next_attempt_at = now + lease) and only the one whose UPDATE
@@ -23,7 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from commerce.identity.channels import WEB, WHATSAPP, last_used_channel, normalize_phone, whatsapp_window_open
 from commerce.identity.models import User
-from commerce.notifications import BuyerNotification, NotificationStatus
+from commerce.notifications import BuyerNotification, NotificationStatus, SellerNotification
 from commerce.shared.clock import utcnow
 from infra.channels.whatsapp_client import WhatsAppClient, WhatsAppSendError
 
@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 WHATSAPP_TEMPLATE = "whatsapp-template"
 SessionFactory = Callable[[], Session]
+Notification = BuyerNotification | SellerNotification
+NotificationTable = type[BuyerNotification] | type[SellerNotification]
 
 
 class WebPush(Protocol):
@@ -76,12 +78,13 @@ class Claim:
     notification_id: int
     attempts: int
     text: str
-    order_id: str
+    order_id: str  # the row's reference: an order id (buyers) or a reorder cycle id (sellers)
     route: Route | None
+    table: NotificationTable = BuyerNotification
 
 
 class NoChannel(Exception):
-    """The buyer has no active user to notify."""
+    """The buyer or seller has no active user to notify."""
 
 
 def deliver_pending(
@@ -95,11 +98,13 @@ def deliver_pending(
     """Send every due notification once; return how many were sent, rescheduled and given up."""
     now = now or utcnow()
     report = DeliveryReport()
-    for notification_id in _due_ids(session_factory, now, policy.batch_size):
-        claim = _claim(session_factory, notification_id, now, policy, whatsapp=whatsapp_client is not None)
-        if claim is None:
-            continue  # another deliverer claimed it first
-        _deliver(session_factory, claim, whatsapp_client, web_push, now, policy, report)
+    for table in (BuyerNotification, SellerNotification):
+        for notification_id in _due_ids(session_factory, table, now, policy.batch_size):
+            claim = _claim(session_factory, table, notification_id, now, policy,
+                           whatsapp=whatsapp_client is not None)
+            if claim is None:
+                continue  # another deliverer claimed it first
+            _deliver(session_factory, claim, whatsapp_client, web_push, now, policy, report)
     return report
 
 
@@ -139,41 +144,42 @@ def run_delivery_loop(
         stop.wait(interval_seconds)
 
 
-def _is_due(now: datetime) -> ColumnElement[bool]:
-    n = BuyerNotification
+def _is_due(n: NotificationTable, now: datetime) -> ColumnElement[bool]:
     pending, sending = NotificationStatus.PENDING, NotificationStatus.SENDING
     waiting = and_(n.status == pending, or_(n.next_attempt_at.is_(None), n.next_attempt_at <= now))
     abandoned = and_(n.status == sending, n.next_attempt_at <= now)  # lease ran out: deliverer died
     return or_(waiting, abandoned)
 
 
-def _due_ids(session_factory: SessionFactory, now: datetime, limit: int) -> list[int]:
+def _due_ids(session_factory: SessionFactory, table: NotificationTable, now: datetime, limit: int) -> list[int]:
     with session_factory() as session:
-        ids = session.scalars(
-            select(BuyerNotification.id).where(_is_due(now)).order_by(BuyerNotification.id).limit(limit)
-        ).all()
+        ids = session.scalars(select(table.id).where(_is_due(table, now)).order_by(table.id).limit(limit)).all()
         session.rollback()
     return list(ids)
 
 
-def _claim(session_factory: SessionFactory, notification_id: int, now: datetime, policy: DeliveryPolicy, *,
-           whatsapp: bool) -> Claim | None:
+def _claim(session_factory: SessionFactory, table: NotificationTable, notification_id: int, now: datetime,
+           policy: DeliveryPolicy, *, whatsapp: bool) -> Claim | None:
     """Take the row for this deliverer (conditional UPDATE) and decide where it goes."""
     with session_factory() as session:
         result = cast(CursorResult[Any], session.execute(
-            update(BuyerNotification)
-            .where(BuyerNotification.id == notification_id, _is_due(now))
-            .values(status=NotificationStatus.SENDING, attempts=BuyerNotification.attempts + 1,
+            update(table)
+            .where(table.id == notification_id, _is_due(table, now))
+            .values(status=NotificationStatus.SENDING, attempts=table.attempts + 1,
                     next_attempt_at=now + policy.lease)
             .execution_options(synchronize_session=False)
         ))
         if result.rowcount != 1:
             session.rollback()
             return None
-        note = session.get(BuyerNotification, notification_id)
+        note = cast(Notification | None, session.get(table, notification_id))
         assert note is not None
-        claim = Claim(notification_id=note.id, attempts=note.attempts, text=note.text, order_id=note.order_id,
-                      route=route_for_buyer(session, note.buyer_id, now, whatsapp=whatsapp))
+        if isinstance(note, SellerNotification):
+            route = route_for_seller(session, note.seller_id, now, whatsapp=whatsapp)
+        else:
+            route = route_for_buyer(session, note.buyer_id, now, whatsapp=whatsapp)
+        claim = Claim(notification_id=note.id, attempts=note.attempts, text=note.text, order_id=note.reference,
+                      route=route, table=table)
         session.commit()
     return claim
 
@@ -182,6 +188,17 @@ def route_for_buyer(session: Session, buyer_id: str, now: datetime, *, whatsapp:
     """The channel the buyer last used; WhatsApp as free text only inside the 24-hour window."""
     users = session.scalars(select(User).where(User.buyer_id == buyer_id, User.active.is_(True))
                             .order_by(User.id)).all()
+    return _route_for_users(session, list(users), now, whatsapp=whatsapp)
+
+
+def route_for_seller(session: Session, seller_id: str, now: datetime, *, whatsapp: bool) -> Route | None:
+    """The channel the seller's users last used, by the same rules as a buyer's."""
+    users = session.scalars(select(User).where(User.seller_id == seller_id, User.active.is_(True))
+                            .order_by(User.id)).all()
+    return _route_for_users(session, list(users), now, whatsapp=whatsapp)
+
+
+def _route_for_users(session: Session, users: list[User], now: datetime, *, whatsapp: bool) -> Route | None:
     if not users:
         return None
     state = last_used_channel(session, [user.id for user in users])
@@ -205,11 +222,12 @@ def _send(claim: Claim, whatsapp_client: WhatsAppClient | None, web_push: WebPus
     """Send on the claim's route; return the channel actually used. Raises on failure."""
     route = claim.route
     if route is None:
-        raise NoChannel("the buyer has no active user")
+        raise NoChannel("no active user to notify")
     if route.channel == WEB:
         if web_push is None:
             raise RuntimeError("web push is not configured")
-        web_push.publish(route.user_id, {"type": "notification", "text": claim.text, "order_id": claim.order_id,
+        reference = "cycle_id" if claim.table is SellerNotification else "order_id"
+        web_push.publish(route.user_id, {"type": "notification", "text": claim.text, reference: claim.order_id,
                                          "notification_id": claim.notification_id})
         return WEB
     if whatsapp_client is None or not route.address:
@@ -228,14 +246,14 @@ def _send(claim: Claim, whatsapp_client: WhatsAppClient | None, web_push: WebPus
 
 def _still_ours(claim: Claim) -> ColumnElement[bool]:
     # If our lease ran out and another deliverer re-claimed the row, its outcome wins.
-    return and_(BuyerNotification.id == claim.notification_id,
-                BuyerNotification.status == NotificationStatus.SENDING, BuyerNotification.attempts == claim.attempts)
+    n = claim.table
+    return and_(n.id == claim.notification_id, n.status == NotificationStatus.SENDING, n.attempts == claim.attempts)
 
 
 def _record_success(session_factory: SessionFactory, claim: Claim, channel: str, now: datetime,
                     report: DeliveryReport) -> None:
     with session_factory() as session:
-        session.execute(update(BuyerNotification).where(_still_ours(claim)).values(
+        session.execute(update(claim.table).where(_still_ours(claim)).values(
             status=NotificationStatus.SENT, sent_at=now, channel=channel, next_attempt_at=None, last_error=None))
         session.commit()
     report.sent += 1
@@ -257,5 +275,5 @@ def _record_failure(session_factory: SessionFactory, claim: Claim, exc: Exceptio
     log.warning("notification %d: attempt %d failed (%s)%s", claim.notification_id, claim.attempts, reason,
                 "; giving up" if give_up else "")
     with session_factory() as session:
-        session.execute(update(BuyerNotification).where(_still_ours(claim)).values(**values))
+        session.execute(update(claim.table).where(_still_ours(claim)).values(**values))
         session.commit()

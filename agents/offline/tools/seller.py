@@ -186,4 +186,66 @@ APPROVE_REORDER = ToolRule(
     build=approve_reorder,
 )
 
-RULES = (SALES_SUMMARY, TOP_PRODUCTS, UPDATE_PRICE, LIST_REORDER_PROPOSALS, APPROVE_REORDER)
+# ----- explain_reorder_proposal -------------------------------------------------------------------------
+_WHY = ("por que", "porque", "explica", "explicame", "explicar", "explicacion", "justific", "de donde sale",
+        "como calcul", "razon", "a que se debe", "en que te basas", "en que se basa")
+_PROPOSING = ("propon", "propus", "propuesta", "sugier", "sugeri", "reorden", "reabastec", "orden de compra",
+              "comprar", "pedir", "repon", "unidades")
+
+
+def _why_a_proposal(r: Reading) -> bool:
+    """ "¿por qué me propones 96 unidades?", "explícame la propuesta de CAF-002": a why about a proposal."""
+    utt = r.utt
+    asks_why = any(phrase_at(utt, w) >= 0 for w in _WHY)
+    about_proposal = bool(r.ents.proposal_id) or any(phrase_at(utt, w) >= 0 for w in _PROPOSING)
+    return asks_why and (about_proposal or (r.ctx.tool or "").endswith("reorder_proposals"))
+
+
+def explain_reorder_proposal(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision:
+    # A number of a proposal id is not a quantity; otherwise the quantity asked about picks the proposal.
+    quantity = None if ents.proposal_id else ents.quantity
+    return Decision("explain_reorder_proposal", optional(proposal_id=ents.proposal_id,
+                                                         sku=ents.product.skus[0] if ents.product.skus else None,
+                                                         quantity=quantity))
+
+
+EXPLAIN_REORDER_PROPOSAL = ToolRule(
+    tool="explain_reorder_proposal",
+    keywords=(
+        ("explica", 1.5), ("explicacion", 2), ("justific", 2), ("de donde sale", 1.5), ("como calcul", 2),
+        ("por que me propones", 4), ("por que propones", 4), ("por que me sugieres", 4),
+        ("porque me propones", 4), ("porque me sugieres", 4),  # "xq me propones…": WhatsApp spelling
+    ),
+    cues=(
+        Cue(_why_a_proposal, OVERRIDE),
+        Cue(_names_proposal, OVERRIDE, scored_only=True),  # "justifícame la PO-0002": the why is about that id
+    ),
+    priority=163,
+    build=explain_reorder_proposal,
+)
+
+
+# ----- reject_reorder -----------------------------------------------------------------------------------
+def reject_reorder(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision:
+    bare = ents.quantity if ents.quantity and ents.quantity < 10**PROPOSAL_DIGITS else None
+    proposal = ents.proposal_id or (proposal_id(bare) if bare else None) or ctx.proposal_id
+    if proposal is None:
+        question = f"¿Qué propuesta de reabastecimiento quieres rechazar (por ejemplo, {proposal_id(1)})?"
+        return Decision("reject_reorder", text=question)
+    return Decision("reject_reorder", {"proposal_id": proposal})
+
+
+REJECT_REORDER = ToolRule(
+    tool="reject_reorder",
+    keywords=(
+        ("rechaz", 3.5), ("no apruebo", 4.5), ("no apruebes", 4.5), ("no la apruebes", 4.5), ("descarta", 3),
+        ("no la quiero", 2.5), ("no me interesa", 2), ("no compres", 3), ("no la compres", 3),
+    ),
+    cues=(Cue(_names_proposal, OVERRIDE, scored_only=True),),
+    priority=167,
+    past_is_state=True,
+    build=reject_reorder,
+)
+
+RULES = (SALES_SUMMARY, TOP_PRODUCTS, UPDATE_PRICE, LIST_REORDER_PROPOSALS, APPROVE_REORDER,
+         EXPLAIN_REORDER_PROPOSAL, REJECT_REORDER)
