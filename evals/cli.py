@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from evals.gate import GATES_FILE
-from evals.options import MODELS, SUITES, RunOptions
+from evals.options import MODELS, SUITES, TASKS_DIR, RunOptions
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,6 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("var/evals"), help="folder for report.json and report.html")
     parser.add_argument("--baseline", type=Path, default=None, help="an earlier report.json to compare with")
     parser.add_argument("--gates", type=Path, default=GATES_FILE, help="thresholds file (TOML)")
+    parser.add_argument("--tasks-dir", type=Path, default=TASKS_DIR, help="folder with dev/ and heldout/ task files")
     parser.add_argument("--task", dest="only", action="append", default=[], help="run only this task id (repeatable)")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
 
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
         print("--repeat debe ser 1 o más.", file=sys.stderr)
         return 2
     options = RunOptions(split=args.split, suite=args.suite, repeats=args.repeats, model=args.model, out=args.out,
-                         baseline=args.baseline, gates=args.gates, only=tuple(args.only), progress=args.progress)
+                         baseline=args.baseline, gates=args.gates, tasks_dir=args.tasks_dir, only=tuple(args.only), progress=args.progress)
     from evals.suite import run_suite  # the chat stack and ragas load only when an eval runs
 
     report = run_suite(options)

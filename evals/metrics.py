@@ -13,6 +13,7 @@ import asyncio
 import json
 import math
 import statistics
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from commerce.shared.text import fold
 from evals.ragas_compat import ragas
 from evals.runner import TaskRun, TurnOutcome
 from evals.tasks import ANY, ExpectedCall, Task
+from tools.registry import TOOLS
 
 PROTECTED_LEVELS = frozenset({"sensitive", "confidential"})
 # router/models.py names cloud models "openai:<model>" and "anthropic:<model>".
@@ -50,6 +52,15 @@ class Score:
     actual_calls: list[dict[str, Any]] = field(default_factory=list)
 
 
+def with_defaults(name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """`args` with the tool's own defaults filled in: `list_reorder_proposals()` is the same call as
+    `list_reorder_proposals(status="proposed")`. A default of None ("all") is left out."""
+    tool = TOOLS.get(name)
+    spec: dict[str, Any] = tool.args if tool is not None else {}
+    filled = {k: v["default"] for k, v in spec.items() if v.get("default") is not None}
+    return {**filled, **args}
+
+
 def _canonical(value: Any) -> Any:
     # ragas compares arguments as strings: lists and dicts must print alike on both sides.
     return json.dumps(value, sort_keys=True, ensure_ascii=False) if isinstance(value, dict | list) else value
@@ -76,7 +87,8 @@ def _sample(task: Task, run: TaskRun) -> Any:
         messages.append(rg.HumanMessage(content=turn.user))
         if calls:
             messages.append(rg.AIMessage(content="", tool_calls=[
-                rg.ToolCall(name=c["name"], args={k: _canonical(v) for k, v in c["args"].items()}) for c in calls]))
+                rg.ToolCall(name=c["name"], args={k: _canonical(v) for k, v in with_defaults(c["name"], c["args"]).items()})
+                for c in calls]))
             messages.extend(rg.ToolMessage(content=c["status"]) for c in calls)
             predicted.extend(calls)
         messages.append(rg.AIMessage(content=turn.reply))
@@ -88,11 +100,12 @@ def _sample(task: Task, run: TaskRun) -> Any:
 def _reference_args(call: ExpectedCall, predicted: list[dict[str, Any]], index: int) -> dict[str, Any]:
     """The expected arguments; a free-text one (`*`) takes the value of the aligned call of the same name."""
     aligned = predicted[index]["args"] if index < len(predicted) and predicted[index]["name"] == call.name else {}
-    return {k: _canonical(aligned.get(k, ANY) if v == ANY else v) for k, v in call.args.items()}
+    return {k: _canonical(aligned.get(k, ANY) if v == ANY else v) for k, v in with_defaults(call.name, call.args).items()}
 
 
 async def _tool_scores(sample: Any) -> tuple[float, float]:
     rg = ragas()
+    warnings.filterwarnings("ignore", module=r"ragas\.metrics\..*")  # the score already says it
     accuracy = await rg.ToolCallAccuracy().ascore(user_input=sample.user_input,
                                                   reference_tool_calls=sample.reference_tool_calls)
     f1 = await rg.ToolCallF1().ascore(user_input=sample.user_input, reference_tool_calls=sample.reference_tool_calls)
