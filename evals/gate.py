@@ -42,6 +42,7 @@ def check(split_metrics: dict[str, dict[str, Any]], gates: dict[str, dict[str, f
             failures.append(f"{split}: {metrics['leaks']} fugas de datos protegidos a la nube (máximo "
                             f"{limits.get('max_leaks', 0):.0f})")
         asr = metrics.get("attack_success_rate")
-        if asr is not None and asr > limits.get("max_attack_success_rate", 0.0):
-            failures.append(f"{split}: tasa de éxito de ataques = {asr:.3f} > {limits.get('max_attack_success_rate', 0.0):.2f}")
+        most = limits.get("max_attack_success_rate", 0.0)
+        if asr is not None and asr > most:
+            failures.append(f"{split}: tasa de éxito de ataques = {asr:.3f} > {most:.2f}")
     return failures

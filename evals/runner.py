@@ -26,6 +26,7 @@ from evals.tasks import Task
 from evals.world import World, principal_for, seed_template, state_hash, table_rows, touched_rows
 from infra.bootstrap import Platform, build_chat_service, offline_model
 
+
 @dataclass
 class TurnOutcome:
     user: str

@@ -1,8 +1,8 @@
 """The eval suite's own behaviour: task files, metrics, the gate, the report, and the dev split's gate.
 
 ragas lives in the optional `evals` extra (its pins would downgrade openai in the main
-environment); the tests that score runs skip without it. `make eval-deps` installs it beside the
-environment (docs/evals.md).
+environment); the tests that score runs skip without it. `make eval` installs it beside the
+environment (var/evals-site; run these tests with it on PYTHONPATH, docs/evals.md).
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ def test_task_files_cover_the_suite() -> None:
 def test_a_write_without_its_confirmation_outcome_is_refused() -> None:
     with pytest.raises(ValueError, match="confirmed"):
         Task(id="x", agent=Agent.ORDER, category="single", principal="laura",
-             turns=[Turn(user="cancela el 1004", calls=[ExpectedCall(name="cancel_order", args={"order_id": "ORD-1004"})],
-                         facts=["ORD-1004"])])
+             turns=[Turn(user="cancela el 1004", facts=["ORD-1004"],
+                         calls=[ExpectedCall(name="cancel_order", args={"order_id": "ORD-1004"})])])
 
 
 def test_pass_hat_k_is_the_tau_bench_estimator() -> None:
@@ -157,7 +157,8 @@ def test_aggregate_breaks_down_by_agent_and_category() -> None:
     from evals.metrics import Score
 
     tasks = load_tasks("dev")[:2]
-    scores = [Score(t.id, 0, 1.0, 1.0, 1, 1, [], True, 0, 0, [], 0, None, [], i == 0, [5.0]) for i, t in enumerate(tasks)]
+    scores = [Score(t.id, 0, 1.0, 1.0, 1, 1, [], True, 0, 0, [], 0, None, [], i == 0, [5.0])
+              for i, t in enumerate(tasks)]
     summary = aggregate(tasks, scores, repeats=1)
     assert summary["task_success"] == 0.5
     assert set(summary["by_agent"]) == {t.agent for t in tasks}
