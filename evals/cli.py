@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gates", type=Path, default=GATES_FILE, help="thresholds file (TOML)")
     parser.add_argument("--tasks-dir", type=Path, default=TASKS_DIR, help="folder with dev/ and heldout/ task files")
     parser.add_argument("--task", dest="only", action="append", default=[], help="run only this task id (repeatable)")
+    parser.add_argument("--leak-probe", action="store_true",
+                        help="point the router's cloud models at fake OpenAI/Anthropic servers that record what they "
+                             "receive; a protected message in any request counts as a leak")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
 
 
@@ -33,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     options = RunOptions(split=args.split, suite=args.suite, repeats=args.repeats, model=args.model, out=args.out,
                          baseline=args.baseline, gates=args.gates, tasks_dir=args.tasks_dir, only=tuple(args.only),
-                         progress=args.progress)
+                         progress=args.progress, leak_probe=args.leak_probe)
     from evals.suite import run_suite  # the chat stack and ragas load only when an eval runs
 
     report = run_suite(options)

@@ -15,7 +15,7 @@ import shutil
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +60,10 @@ SETUP_COMMANDS: dict[str, Any] = {
 }
 
 
-def settings_for(database: Path, data_dir: Path) -> Settings:
+def settings_for(database: Path, data_dir: Path, overrides: dict[str, Any] | None = None) -> Settings:
     """The run's settings (environment and .env: the models it points at) over one task's database."""
-    return Settings(data_dir=data_dir, database_url=f"sqlite:///{database}", embedded_worker=False)
+    return Settings(data_dir=data_dir, database_url=f"sqlite:///{database}", embedded_worker=False,
+                    **(overrides or {}))
 
 
 def seed_template(path: Path, data_dir: Path) -> Path:
@@ -86,6 +87,7 @@ class World:
     template: Path
     workdir: Path
     data_dir: Path
+    overrides: dict[str, Any] = field(default_factory=dict)  # e.g. the leak probe's fake cloud models
 
     @contextmanager
     def fresh(self, name: str, setup: list[SetupStep] = ()) -> Iterator[Platform]:  # type: ignore[assignment]
@@ -93,7 +95,7 @@ class World:
         database = self.workdir / f"{name}.db"
         shutil.copyfile(self.template, database)
         _apply_updates(database, [step for step in setup if step.update])
-        platform = bootstrap(settings_for(database, self.data_dir), run_migrations=False)
+        platform = bootstrap(settings_for(database, self.data_dir, self.overrides), run_migrations=False)
         try:
             for step in setup:
                 if step.command:

@@ -147,7 +147,8 @@ def test_a_broken_task_fails_the_gate_with_a_non_zero_exit(tmp_path: Path) -> No
     gates = tmp_path / "gates.toml"
     shutil.copyfile(GATES_FILE, gates)
     args = argparse.Namespace(split="dev", suite="full", repeats=1, model="router", out=tmp_path / "out",
-                              baseline=None, gates=gates, tasks_dir=tasks_dir, only=[], progress=False)
+                              baseline=None, gates=gates, tasks_dir=tasks_dir, only=[], progress=False,
+                              leak_probe=False)
     assert run(args) == 1
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert report["scores"][0]["state_ok"] is False and not report["gate"]["passed"]
