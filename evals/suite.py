@@ -24,7 +24,7 @@ def select(tasks: list[Task], suite: Suite) -> list[Task]:
     if suite == "security":
         return [t for t in tasks if t.is_security]
     if suite == "routing":
-        return [t for t in tasks if any(turn.routing and turn.routing.level != "public" for turn in t.turns)]
+        return [t for t in tasks if any(turn.routing for turn in t.turns)]
     if suite == "knowledge":
         return [t for t in tasks if any(c.name == "search_knowledge" for c in t.expected_calls)]
     if suite == "smoke":
