@@ -13,7 +13,7 @@ import hashlib
 import json
 import shutil
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,7 +90,7 @@ class World:
     overrides: dict[str, Any] = field(default_factory=dict)  # e.g. the leak probe's fake cloud models
 
     @contextmanager
-    def fresh(self, name: str, setup: list[SetupStep] = ()) -> Iterator[Platform]:  # type: ignore[assignment]
+    def fresh(self, name: str, setup: Sequence[SetupStep] = ()) -> Iterator[Platform]:
         """A platform over a private copy of the seeded template with `setup` applied."""
         database = self.workdir / f"{name}.db"
         shutil.copyfile(self.template, database)

@@ -1,0 +1,81 @@
+"""report.html in headless Chromium: the page renders and its charts carry the report's data.
+
+Uses Debian's chromium + chromium-driver like tests/e2e; skips without them (fails in CI with
+MESTOCKER_REQUIRE_SERVICES=1). No ragas needed: the report is built from synthetic scores.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evals.metrics import Score, aggregate
+from evals.report import render_html
+from evals.runner import TaskRun, TurnOutcome
+from evals.tasks import load_tasks
+from tests.services import REQUIRE_ENV
+
+CHROMIUM = Path(os.environ.get("MESTOCKER_CHROMIUM", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("MESTOCKER_CHROMEDRIVER", "/usr/bin/chromedriver"))
+
+pytestmark = pytest.mark.browser
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"{reason} ({REQUIRE_ENV}=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.options import Options
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        _unavailable("selenium is not installed")
+    for binary in (CHROMIUM, CHROMEDRIVER):
+        if not binary.is_file():
+            _unavailable(f"{binary} not found")
+    os.environ.setdefault("SE_OFFLINE", "true")
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--lang=es-CO"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    yield driver
+    driver.quit()
+
+
+def _report() -> dict[str, Any]:
+    tasks = [t for t in load_tasks("dev") if t.id in ("inv-001", "ord-001", "sec-001")]
+    scores = [Score(t.id, r, 1.0 if t.id != "ord-001" else 0.5, 1.0, 1, int(r == 0), [] if r == 0 else ["enviado"],
+                    True, 1, 1, [("public", "public")], 0, False if t.attack else None, [], r == 0 or t.id != "ord-001",
+                    [120.0]) for t in tasks for r in range(2)]
+    runs = [TaskRun(s.task_id, s.repeat, [TurnOutcome("hola", "respuesta", "order", [], None, {}, 120.0)]).as_dict()
+            for s in scores]
+    return {"meta": {"model": "router", "ragas": "0.4.3", "started_at": "-", "repeats": 2},
+            "splits": {"dev": aggregate(tasks, scores, repeats=2)}, "gate": {"passed": True, "failures": []},
+            "tasks": [t.model_dump(mode="json") for t in tasks],
+            "scores": [s.__dict__ for s in scores], "runs": runs}
+
+
+def test_report_renders_with_charts(browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    page = tmp_path / "report.html"
+    page.write_text(render_html(_report()), encoding="utf-8")
+    browser.get(page.as_uri())
+    assert "evaluación" in browser.title
+    charts = browser.find_elements(By.CSS_SELECTOR, "svg.chart")
+    assert len(charts) == 3  # agents, categories, pass^k
+    widths = [float(bar.get_attribute("width")) for bar in charts[0].find_elements(By.TAG_NAME, "rect")]
+    assert len(widths) == 2 and max(widths) > 0 and min(widths) < max(widths)  # order agent fails half its runs
+    assert len(charts[2].find_elements(By.TAG_NAME, "circle")) == 2  # pass^1, pass^2
+    assert browser.find_element(By.CSS_SELECTOR, "table.summary").is_displayed()
+    assert "ord-001" in browser.find_element(By.TAG_NAME, "body").text  # the failure is listed
