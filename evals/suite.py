@@ -66,7 +66,7 @@ def run_suite(options: RunOptions, tasks: list[Task] | None = None) -> dict[str,
     splits = {split: aggregate([t for t in chosen if t.split == split],
                                [s for s in scores if by_id[s.task_id].split == split], options.repeats)
               for split in sorted({t.split.value for t in chosen})}
-    failures = check(splits, load_gates(options.gates))
+    failures = check(splits, load_gates(options.gates), options.suite)
     report: dict[str, Any] = {
         "meta": {"started_at": started.isoformat(timespec="seconds"), "seconds": round(time.perf_counter() - clock, 1),
                  "model": options.model, "suite": options.suite, "split": options.split, "repeats": options.repeats,

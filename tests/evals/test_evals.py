@@ -65,6 +65,15 @@ def test_gate_fails_on_leaks_attacks_and_low_success() -> None:
     assert check({"dev": {**good, "attack_success_rate": 0.02}}, gates)
     assert check({"dev": {**good, "task_success": 0.1}}, gates)
     assert check({"dev": {**good, "routing_accuracy": None}}, gates)  # not measured is not passed
+    sample = {**good, "task_success": 0.82}
+    assert check({"dev": sample}, gates) and not check({"dev": sample}, gates, "smoke")  # smoke has its own table
+
+
+def test_gates_file_refuses_a_misspelt_threshold(tmp_path: Path) -> None:
+    gates = tmp_path / "gates.toml"
+    gates.write_text("[dev]\ntask_sucess = 0.9\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="task_sucess"):
+        load_gates(gates)
 
 
 def _run(task_id: str, calls: list[dict[str, object]], *, routing_rows: list[dict[str, object]] | None = None
