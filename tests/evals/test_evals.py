@@ -11,6 +11,7 @@ import argparse
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -182,3 +183,18 @@ def test_the_dev_split_passes_the_gate(tmp_path: Path) -> None:
 
     report = run_suite(RunOptions(split="dev", out=tmp_path, progress=False))
     assert report["gate"]["passed"], report["gate"]["failures"]
+
+
+def test_the_report_compares_with_a_baseline(synthetic_report: dict[str, Any]) -> None:
+    from evals.report import render_html
+
+    assert "línea base" not in render_html(synthetic_report)
+    assert "línea base" in render_html(synthetic_report, baseline=synthetic_report)
+
+
+def test_mestocker_has_the_eval_command() -> None:
+    from api.cli import build_parser
+    from api.cli_eval import cmd_eval
+
+    args = build_parser().parse_args(["eval", "--suite", "smoke", "--split", "heldout", "--repeat", "2"])
+    assert args.func is cmd_eval and (args.suite, args.split, args.repeats) == ("smoke", "heldout", 2)

@@ -13,10 +13,7 @@ from typing import Any
 
 import pytest
 
-from evals.metrics import Score, aggregate
 from evals.report import render_html
-from evals.runner import TaskRun, TurnOutcome
-from evals.tasks import load_tasks
 from tests.services import REQUIRE_ENV
 
 CHROMIUM = Path(os.environ.get("MESTOCKER_CHROMIUM", "/usr/bin/chromium"))
@@ -52,24 +49,11 @@ def browser() -> Iterator[Any]:
     driver.quit()
 
 
-def _report() -> dict[str, Any]:
-    tasks = [t for t in load_tasks("dev") if t.id in ("inv-001", "ord-001", "sec-001")]
-    scores = [Score(t.id, r, 1.0 if t.id != "ord-001" else 0.5, 1.0, 1, int(r == 0), [] if r == 0 else ["enviado"],
-                    True, 1, 1, [("public", "public")], 0, False if t.attack else None, [], r == 0 or t.id != "ord-001",
-                    [120.0]) for t in tasks for r in range(2)]
-    runs = [TaskRun(s.task_id, s.repeat, [TurnOutcome("hola", "respuesta", "order", [], None, {}, 120.0)]).as_dict()
-            for s in scores]
-    return {"meta": {"model": "router", "ragas": "0.4.3", "started_at": "-", "repeats": 2},
-            "splits": {"dev": aggregate(tasks, scores, repeats=2)}, "gate": {"passed": True, "failures": []},
-            "tasks": [t.model_dump(mode="json") for t in tasks],
-            "scores": [s.__dict__ for s in scores], "runs": runs}
-
-
-def test_report_renders_with_charts(browser: Any, tmp_path: Path) -> None:
+def test_report_renders_with_charts(browser: Any, tmp_path: Path, synthetic_report: dict[str, Any]) -> None:
     from selenium.webdriver.common.by import By
 
     page = tmp_path / "report.html"
-    page.write_text(render_html(_report()), encoding="utf-8")
+    page.write_text(render_html(synthetic_report), encoding="utf-8")
     browser.get(page.as_uri())
     assert "evaluación" in browser.title
     charts = browser.find_elements(By.CSS_SELECTOR, "svg.chart")
