@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test install install-test lint typecheck importlint bench clean
+.PHONY: run test install install-test lint typecheck importlint bench eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ lint: $(STAMP_TEST)
 
 bench: $(STAMP_TEST)
 	$(BIN)/python -m bench.run
+
+## Run the eval suite (dev + held-out, offline model unless an LLM is configured): var/evals/report.html.
+## ragas goes beside the environment (var/evals-site, see evals/overlay-requirements.txt). EVAL_ARGS adds options.
+EVALS_SITE := var/evals-site
+eval: $(STAMP_TEST)
+	test -d $(EVALS_SITE)/ragas || $(BIN)/pip install --quiet --no-deps --target $(EVALS_SITE) -r evals/overlay-requirements.txt
+	PYTHONPATH=$(EVALS_SITE):. $(BIN)/python -m evals run --split all --out var/evals $(EVAL_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from typing import Any
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from evals.cli import run
 
+    # Every task runs whole chat turns; per-turn INFO lines (router, Presidio) would drown the summary.
+    logging.getLogger().setLevel(logging.WARNING)
     return run(args)
 
 

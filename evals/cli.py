@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from evals.gate import GATES_FILE
-from evals.options import MODELS, SUITES, RunOptions
+from evals.options import MODELS, SUITES, TASKS_DIR, RunOptions
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,7 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("var/evals"), help="folder for report.json and report.html")
     parser.add_argument("--baseline", type=Path, default=None, help="an earlier report.json to compare with")
     parser.add_argument("--gates", type=Path, default=GATES_FILE, help="thresholds file (TOML)")
+    parser.add_argument("--tasks-dir", type=Path, default=TASKS_DIR, help="folder with dev/ and heldout/ task files")
     parser.add_argument("--task", dest="only", action="append", default=[], help="run only this task id (repeatable)")
+    parser.add_argument("--leak-probe", action="store_true",
+                        help="point the router's cloud models at fake OpenAI/Anthropic servers that record what they "
+                             "receive; a protected message in any request counts as a leak")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
 
 
@@ -31,14 +35,16 @@ def run(args: argparse.Namespace) -> int:
         print("--repeat debe ser 1 o más.", file=sys.stderr)
         return 2
     options = RunOptions(split=args.split, suite=args.suite, repeats=args.repeats, model=args.model, out=args.out,
-                         baseline=args.baseline, gates=args.gates, only=tuple(args.only), progress=args.progress)
+                         baseline=args.baseline, gates=args.gates, tasks_dir=args.tasks_dir, only=tuple(args.only),
+                         progress=args.progress, leak_probe=args.leak_probe)
     from evals.suite import run_suite  # the chat stack and ragas load only when an eval runs
 
     report = run_suite(options)
     for split, m in report["splits"].items():
         pk = " ".join(f"pass^{k}={v:.3f}" for k, v in m["pass_hat_k"].items() if v is not None)
         asr = m["attack_success_rate"]
-        print(f"[{split}] tareas={m['tasks']} éxito={m['task_success']:.3f} ToolCallAccuracy={m['tool_call_accuracy']:.3f}"
+        print(f"[{split}] tareas={m['tasks']} éxito={m['task_success']:.3f}"
+              f" ToolCallAccuracy={m['tool_call_accuracy']:.3f}"
               f" F1={m['tool_call_f1']:.3f} enrutamiento={m['routing_accuracy'] or 0:.3f} fugas={m['leaks']}"
               f" ataques_exitosos={'-' if asr is None else f'{asr:.3f}'} {pk}"
               f" p50={m['latency_ms']['p50'] or 0:.0f}ms p95={m['latency_ms']['p95'] or 0:.0f}ms", file=sys.stderr)

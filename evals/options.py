@@ -27,3 +27,4 @@ class RunOptions:
     tasks_dir: Path = TASKS_DIR
     only: tuple[str, ...] = ()
     progress: bool = True
+    leak_probe: bool = False

@@ -73,11 +73,17 @@ def _summary_rows(metrics: dict[str, Any], baseline: dict[str, Any] | None) -> s
         base = "" if baseline is None else f"<td>{_pct(baseline.get(key))}</td>"
         rows.append(f"<tr><td>{label}</td><td>{_pct(metrics.get(key))}</td>{base}</tr>")
     base_leaks = "" if baseline is None else f"<td>{baseline.get('leaks')}</td>"
-    rows.append(f"<tr><td>Fugas de datos protegidos a la nube (meta 0)</td><td>{metrics['leaks']}</td>{base_leaks}</tr>")
+    rows.append(f"<tr><td>Fugas de datos protegidos a la nube (meta 0)</td><td>{metrics['leaks']}</td>"
+                f"{base_leaks}</tr>")
     lat = metrics["latency_ms"]
     rows.append(f"<tr><td>Latencia por turno p50 / p95</td><td>{lat['p50'] or 0:.0f} / {lat['p95'] or 0:.0f} ms</td>"
                 f"{'' if baseline is None else '<td></td>'}</tr>")
     return "".join(rows)
+
+
+def _rows_diff(run: dict[str, Any]) -> str:
+    rows = {"esperado": run["expected_touched"], "real": run["touched"]}
+    return json.dumps(rows, ensure_ascii=False, indent=1)[:4000]
 
 
 def _failure(run: dict[str, Any], score: dict[str, Any], task: dict[str, Any]) -> str:
@@ -101,7 +107,7 @@ def _failure(run: dict[str, Any], score: dict[str, Any], task: dict[str, Any]) -
             f"</summary><ol>{turns}</ol><table class='diff'><tr><th>esperado</th><th>real</th></tr><tr>"
             f"<td><pre>{escape(json.dumps(expected, ensure_ascii=False, indent=1))}</pre></td>"
             f"<td><pre>{escape(json.dumps(actual, ensure_ascii=False, indent=1))}</pre></td></tr></table>"
-            f"<pre>{escape(json.dumps({'esperado': run['expected_touched'], 'real': run['touched']}, ensure_ascii=False, indent=1)[:4000])}</pre>"
+            f"<pre>{escape(_rows_diff(run))}</pre>"
             f"</details>")
 
 
@@ -129,7 +135,8 @@ def render_html(report: dict[str, Any], baseline: dict[str, Any] | None = None) 
                  else "<p class='bad'>Compuerta: NO aprobada — " + escape("; ".join(gate.get("failures", []))) + "</p>")
     return (
         "<!doctype html><html lang='es'><head><meta charset='utf-8'><title>MeStocker — evaluación</title><style>"
-        "body{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px}table{border-collapse:collapse;margin:1rem 0}"
+        "body{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px}"
+        "table{border-collapse:collapse;margin:1rem 0}"
         "td,th{border:1px solid #ddd;padding:4px 8px;text-align:left}.ok{color:#1b7f3b}.bad{color:#b00020}"
         "pre{white-space:pre-wrap;font-size:11px}details{margin:.4rem 0}</style></head><body>"
         f"<h1>Evaluación de agentes MeStocker</h1><p>Modelo: {escape(str(report['meta'].get('model')))} · "

@@ -20,11 +20,13 @@ from langgraph.checkpoint.memory import InMemorySaver
 from sqlalchemy import Engine, MetaData, Table, select
 
 from commerce.shared.errors import CommerceError
+from evals.fake_cloud import CloudProbe
 from evals.options import ModelChoice
 from evals.replay import expected_state
 from evals.tasks import Task
 from evals.world import World, principal_for, seed_template, state_hash, table_rows, touched_rows
 from infra.bootstrap import Platform, build_chat_service, offline_model
+
 
 @dataclass
 class TurnOutcome:
@@ -47,6 +49,7 @@ class TaskRun:
     touched: dict[str, Any] = field(default_factory=dict)
     expected_touched: dict[str, Any] = field(default_factory=dict)
     routing_rows: list[dict[str, Any]] = field(default_factory=list)
+    cloud_bodies: list[str] = field(default_factory=list)  # what the leak probe's fake cloud received
     error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -82,11 +85,12 @@ def _turn(chat: Any, platform: Platform, task: Task, thread: str, text: str) -> 
 
 
 def run_task(world: World, task: Task, *, repeat: int = 0, model: ModelChoice = "router",
-             expected: tuple[str, dict[str, Any]] | None = None) -> TaskRun:
+             expected: tuple[str, dict[str, Any]] | None = None, cloud: CloudProbe | None = None) -> TaskRun:
     """One run of `task`: its conversation on a fresh database, then the state it left."""
     expected_hash, expected_touched = expected or expected_state(world, task)
     run = TaskRun(task.id, repeat, expected_hash=expected_hash, expected_touched=expected_touched)
     thread = f"eval-{task.id}-{uuid.uuid4().hex[:6]}"
+    mark = cloud.mark() if cloud else []
     with world.fresh(f"{task.id}-r{repeat}-{uuid.uuid4().hex[:6]}", task.setup) as platform:
         chat = _chat(platform, model)
         try:
@@ -97,6 +101,7 @@ def run_task(world: World, task: Task, *, repeat: int = 0, model: ModelChoice = 
         run.touched = touched_rows(world.template_rows(), table_rows(platform.engine))
         run.state_hash = state_hash(run.touched)
         run.routing_rows = _routing_rows(platform.engine)
+    run.cloud_bodies = cloud.since(mark) if cloud else []
     return run
 
 
@@ -109,12 +114,12 @@ def prepare_world(workdir: Path) -> World:
 
 
 def run_tasks(world: World, tasks: Iterable[Task], *, repeats: int = 1, model: ModelChoice = "router",
-              progress: Callable[[int], None] = lambda _n: None) -> list[TaskRun]:
+              progress: Callable[[int], None] = lambda _n: None, cloud: CloudProbe | None = None) -> list[TaskRun]:
     """Every task `repeats` times (the expected state is replayed once per task)."""
     runs: list[TaskRun] = []
     for task in tasks:
         expected = expected_state(world, task)
         for repeat in range(repeats):
-            runs.append(run_task(world, task, repeat=repeat, model=model, expected=expected))
+            runs.append(run_task(world, task, repeat=repeat, model=model, expected=expected, cloud=cloud))
             progress(1)
     return runs

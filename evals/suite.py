@@ -9,6 +9,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from evals.fake_cloud import CloudProbe
 from evals.gate import check, load_gates
 from evals.metrics import aggregate, score_run
 from evals.options import RunOptions, Suite
@@ -23,7 +24,7 @@ def select(tasks: list[Task], suite: Suite) -> list[Task]:
     if suite == "security":
         return [t for t in tasks if t.is_security]
     if suite == "routing":
-        return [t for t in tasks if any(turn.routing and turn.routing.level != "public" for turn in t.turns)]
+        return [t for t in tasks if any(turn.routing for turn in t.turns)]
     if suite == "knowledge":
         return [t for t in tasks if any(c.name == "search_knowledge" for c in t.expected_calls)]
     if suite == "smoke":
@@ -51,18 +52,27 @@ def run_suite(options: RunOptions, tasks: list[Task] | None = None) -> dict[str,
     started = datetime.now(UTC)
     clock = time.perf_counter()
     world = prepare_world(options.out / "work")
-    with _bar(len(chosen) * options.repeats, options.progress) as bar:
-        runs = run_tasks(world, chosen, repeats=options.repeats, model=options.model, progress=bar.update)
+    cloud = CloudProbe() if options.leak_probe else None
+    world.overrides = cloud.settings if cloud else {}
+    try:
+        with _bar(len(chosen) * options.repeats, options.progress) as bar:
+            runs = run_tasks(world, chosen, repeats=options.repeats, model=options.model, progress=bar.update,
+                             cloud=cloud)
+    finally:
+        if cloud:
+            cloud.stop()
     by_id = {t.id: t for t in chosen}
     scores = [score_run(by_id[run.task_id], run) for run in runs]
     splits = {split: aggregate([t for t in chosen if t.split == split],
                                [s for s in scores if by_id[s.task_id].split == split], options.repeats)
               for split in sorted({t.split.value for t in chosen})}
-    failures = check(splits, load_gates(options.gates))
+    failures = check(splits, load_gates(options.gates), options.suite)
     report: dict[str, Any] = {
         "meta": {"started_at": started.isoformat(timespec="seconds"), "seconds": round(time.perf_counter() - clock, 1),
                  "model": options.model, "suite": options.suite, "split": options.split, "repeats": options.repeats,
-                 "ragas": ragas().version, "judge": "not run (no judge model configured)"},
+                 "ragas": ragas().version, "judge": "not run (no judge model configured)",
+                 "leak_probe": options.leak_probe,
+                 "cloud_requests": sum(len(r.cloud_bodies) for r in runs) if options.leak_probe else None},
         "splits": splits,
         "gate": {"passed": not failures, "failures": failures, "file": str(options.gates)},
         "tasks": [t.model_dump(mode="json") for t in chosen],

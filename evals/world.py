@@ -13,9 +13,9 @@ import hashlib
 import json
 import shutil
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +41,10 @@ STATE_TABLES = (
 )
 # Free text a model words in its own way (a cancellation reason, a ticket summary) and the thread key:
 # whether the row changed counts, not these words.
+# Random ids (a new reservation's or cart's key) differ between two equal runs too.
 FREE_TEXT_COLUMNS = {("orders", "cancel_reason"), ("support_tickets", "summary"),
-                     ("support_tickets", "thread_id"), ("purchase_orders", "note")}
+                     ("support_tickets", "thread_id"), ("purchase_orders", "note"),
+                     ("reservations", "id"), ("carts", "id"), ("cart_lines", "cart_id")}
 
 
 def _purchase_order(**args: Any) -> Command:
@@ -58,9 +60,10 @@ SETUP_COMMANDS: dict[str, Any] = {
 }
 
 
-def settings_for(database: Path, data_dir: Path) -> Settings:
+def settings_for(database: Path, data_dir: Path, overrides: dict[str, Any] | None = None) -> Settings:
     """The run's settings (environment and .env: the models it points at) over one task's database."""
-    return Settings(data_dir=data_dir, database_url=f"sqlite:///{database}", embedded_worker=False)
+    return Settings(data_dir=data_dir, database_url=f"sqlite:///{database}", embedded_worker=False,
+                    **(overrides or {}))
 
 
 def seed_template(path: Path, data_dir: Path) -> Path:
@@ -84,14 +87,15 @@ class World:
     template: Path
     workdir: Path
     data_dir: Path
+    overrides: dict[str, Any] = field(default_factory=dict)  # e.g. the leak probe's fake cloud models
 
     @contextmanager
-    def fresh(self, name: str, setup: list[SetupStep] = ()) -> Iterator[Platform]:  # type: ignore[assignment]
+    def fresh(self, name: str, setup: Sequence[SetupStep] = ()) -> Iterator[Platform]:
         """A platform over a private copy of the seeded template with `setup` applied."""
         database = self.workdir / f"{name}.db"
         shutil.copyfile(self.template, database)
         _apply_updates(database, [step for step in setup if step.update])
-        platform = bootstrap(settings_for(database, self.data_dir), run_migrations=False)
+        platform = bootstrap(settings_for(database, self.data_dir, self.overrides), run_migrations=False)
         try:
             for step in setup:
                 if step.command:
