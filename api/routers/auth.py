@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from api.deps import PlatformDep
+from api.deps import BusDep, PlatformDep
 from api.security import create_access_token
 from commerce.identity.services import authenticate
 
@@ -27,12 +27,15 @@ class TokenRead(BaseModel):
 
 @router.post("/token", response_model=TokenRead, summary="Log in with email and password (OAuth2 form)")
 def login(
-    request: Request, platform: PlatformDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+    request: Request, platform: PlatformDep, bus: BusDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> TokenRead:
     settings = platform.settings
     with platform.read_uow() as uow:
-        principal = authenticate(uow=uow, email=form.username, password=form.password,
-                                 allow_demo_password=not settings.is_production)
+        login = authenticate(uow=uow, email=form.username, password=form.password,
+                             allow_demo_password=not settings.is_production)
+    if login.rehash is not None:  # an old scrypt hash: store its Argon2id replacement
+        bus.handle(login.rehash)
+    principal = login.principal
     token = create_access_token(principal, secret=request.app.state.jwt_secret,
                                 ttl_minutes=settings.jwt_ttl_minutes)
     return TokenRead(access_token=token, expires_in=settings.jwt_ttl_minutes * 60, role=str(principal.role),

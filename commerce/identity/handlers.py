@@ -1,0 +1,13 @@
+"""Identity's command handlers, for `commerce.registry`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from commerce.identity import credentials
+from commerce.shared.commands import Command
+
+COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
+    credentials.RehashPassword: credentials.rehash_password,
+}
