@@ -53,7 +53,9 @@ class Settings(BaseSettings):
     chroma_mode: ChromaMode = ChromaMode.EMBEDDED
     chroma_url: str = ""
     jwt_secret: str = ""
-    jwt_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # Access tokens are short-lived; the rotating refresh token (stored hashed) renews them.
+    jwt_ttl_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_ttl_minutes: int = Field(default=14 * 24 * 60, ge=1, le=90 * 24 * 60)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     # Run the outbox relay, consumers and the reservation sweeper inside `mestocker serve`.
