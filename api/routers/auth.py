@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
@@ -20,6 +20,7 @@ from commerce.identity.sessions import (
     RotateRefreshToken,
     Rotation,
 )
+from commerce.identity.throttle import LOCKED_OUT
 from commerce.shared.clock import utcnow
 from commerce.shared.errors import NotAuthenticated
 
@@ -52,14 +53,26 @@ def _token_pair(request: Request, platform: PlatformDep, principal: Principal,
                      buyer_id=principal.buyer_id)
 
 
-@router.post("/token", response_model=TokenRead, summary="Log in with email and password (OAuth2 form)")
+@router.post("/token", response_model=TokenRead, summary="Log in with email and password (OAuth2 form)",
+             responses={429: {"description": "Demasiados intentos fallidos (con `Retry-After`)"}})
 def login(
     request: Request, platform: PlatformDep, bus: BusDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> TokenRead:
-    settings = platform.settings
-    with platform.read_uow() as uow:
-        login = authenticate(uow=uow, email=form.username, password=form.password,
-                             allow_demo_password=not settings.is_production)
+    settings, throttle = platform.settings, platform.login_throttle
+    ip = request.client.host if request.client else "unknown"
+    # Checked before the password: during a lockout even the right password is refused.
+    wait = throttle.retry_after(email=form.username, ip=ip)
+    if wait is not None:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, detail=LOCKED_OUT.format(seconds=wait),
+                            headers={"Retry-After": str(wait)})
+    try:
+        with platform.read_uow() as uow:
+            login = authenticate(uow=uow, email=form.username, password=form.password,
+                                 allow_demo_password=not settings.is_production)
+    except NotAuthenticated:
+        throttle.failed(email=form.username, ip=ip)
+        raise
+    throttle.succeeded(email=form.username)
     if login.rehash is not None:  # an old scrypt hash: store its Argon2id replacement
         bus.handle(login.rehash)
     principal = login.principal
