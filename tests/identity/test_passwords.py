@@ -28,6 +28,8 @@ def legacy_scrypt(password: str) -> str:
 def test_new_hashes_are_argon2id_with_a_fresh_salt() -> None:
     first, second = hash_password(PASSWORD), hash_password(PASSWORD)
     assert first.startswith("$argon2id$v=19$") and first != second
+    params = dict(part.split("=") for part in first.split("$")[3].split(","))
+    assert int(params["m"]) >= 19 * 1024 and int(params["t"]) >= 2  # OWASP's Argon2id minimum
     assert PasswordHasher().verify(first, PASSWORD)  # a standard Argon2id verifier accepts it
     assert verify_password(PASSWORD, first) and not verify_password(PASSWORD + "x", first)
 
