@@ -16,7 +16,7 @@ from commerce.shared.clock import utcnow
 from infra import migrate
 from infra.bootstrap import Platform
 from tests.conftest import DEMO_PASSWORD
-from tests.security.conftest import ANDRES, LAURA, bearer, update_user
+from tests.security.conftest import ANDRES, BOTH_BACKENDS, LAURA, bearer, update_user
 
 
 def login(client: TestClient, email: str = LAURA) -> dict:
@@ -40,6 +40,7 @@ def test_login_returns_a_short_lived_access_token_and_a_refresh_token(client: Te
     assert digest(pair["refresh_token"]) in stored and pair["refresh_token"] not in stored
 
 
+@BOTH_BACKENDS
 def test_refresh_rotates_and_each_token_works_once(client: TestClient) -> None:
     first = login(client)
     second = refresh(client, first["refresh_token"])
@@ -52,6 +53,7 @@ def test_refresh_rotates_and_each_token_works_once(client: TestClient) -> None:
                                                                              pair["refresh_token"]}
 
 
+@BOTH_BACKENDS
 def test_reusing_a_spent_token_revokes_the_whole_family(client: TestClient) -> None:
     stolen = login(client)["refresh_token"]
     current = refresh(client, stolen).json()["refresh_token"]  # the legitimate client rotates
@@ -114,6 +116,7 @@ def test_an_access_token_is_not_a_refresh_token(client: TestClient) -> None:
     assert refresh(client, login(client)["access_token"][:200]).status_code == 401
 
 
+@BOTH_BACKENDS
 def test_0009_downgrades_upgrades_and_matches_the_model(platform: Platform) -> None:
     migrate.downgrade(platform.engine, "0008")
     assert not inspect(platform.engine).has_table("refresh_tokens")
