@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
@@ -11,7 +13,7 @@ from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, select, update
 
-from commerce.identity.sessions import RefreshToken, digest
+from commerce.identity.sessions import RefreshToken, RotateRefreshToken, Rotation, digest
 from commerce.shared.clock import utcnow
 from infra import migrate
 from infra.bootstrap import Platform
@@ -125,3 +127,21 @@ def test_0009_downgrades_upgrades_and_matches_the_model(platform: Platform) -> N
     with platform.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), migrate.target_metadata())
     assert [d for d in diff if "refresh_tokens" in str(d)] == []
+
+
+@BOTH_BACKENDS
+def test_two_concurrent_refreshes_with_one_token_cannot_both_win(client: TestClient, platform: Platform) -> None:
+    token = login(client)["refresh_token"]
+    barrier = threading.Barrier(4)
+
+    def spend() -> Rotation:
+        barrier.wait()
+        outcome: Rotation = platform.bus.handle(RotateRefreshToken(token=token, ttl_minutes=5))
+        return outcome
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(lambda _: spend(), range(4)))
+    winners = [o for o in outcomes if o.issued is not None]
+    assert len(winners) <= 1 and all(o.refusal for o in outcomes if o.issued is None)
+    # Someone replayed the token, so the family is revoked: even a winner's new token is dead.
+    assert all(refresh(client, w.issued.token).status_code == 401 for w in winners if w.issued)
