@@ -14,6 +14,7 @@ from commerce.fulfillment import commands as fc
 from commerce.fulfillment import handlers as fh
 from commerce.fulfillment import reorder
 from commerce.identity import channels, erasure
+from commerce.identity import handlers as identity_handlers
 from commerce.marketplace import commands as mc
 from commerce.marketplace import handlers as mh
 from commerce.shared import events, idempotency
@@ -49,6 +50,7 @@ COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
     idempotency.ReleaseIdempotencyKey: idempotency.release_idempotency_key,
     idempotency.PurgeIdempotencyKeys: idempotency.purge_idempotency_keys,
     **reorder.COMMAND_HANDLERS,
+    **identity_handlers.COMMAND_HANDLERS,
 }
 
 # In-transaction reactions: they run inside the command's transaction, so a failure undoes it all.

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.fulfillment.reorder_triggers import LargeSaleRule, watch_large_sales
+from commerce.identity.throttle import LoginThrottle
 from commerce.marketplace.payments import PaymentGateway
 from commerce.marketplace.semantic import INDEXED_EVENTS, SemanticProductIndex, reindex_product
 from commerce.notifications import NOTIFIED_EVENTS, SELLER_NOTIFIED_EVENTS, notify_buyer, notify_seller
@@ -74,6 +75,7 @@ class Platform:
     gateway: PaymentGateway
     jwt_secret: str
     routing_log: RoutingLogWriter
+    login_throttle: LoginThrottle
     product_index: SemanticProductIndex | None = None
     outbox_signal: threading.Event = field(default_factory=threading.Event)
     reorder_scheduler: ReorderScheduler = field(
@@ -143,6 +145,17 @@ def migrate_database(settings: Settings, *, reset: bool = False) -> None:
         engine.dispose()
 
 
+def build_login_throttle(settings: Settings) -> LoginThrottle:
+    """Failed-login counters in the configured storage (in-process memory, or Redis across processes)."""
+    from limits import parse_many
+    from limits.storage import storage_from_string
+    from limits.strategies import MovingWindowRateLimiter
+
+    limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage_url))
+    return LoginThrottle(limiter, per_account=parse_many(settings.login_limits_per_account),
+                         per_ip=parse_many(settings.login_limits_per_ip))
+
+
 def whatsapp_reply_client(config: WhatsAppConfig) -> WhatsAppClient | None:
     """The Graph API client that sends WhatsApp replies; None when sending is not configured."""
     return WhatsAppClient(config) if config.can_send else None
@@ -198,7 +211,8 @@ def bootstrap(
     return Platform(settings=settings, engine=engine, session_factory=session_factory,
                     read_session_factory=read_session_factory, bus=bus, publisher=publisher, relay=relay,
                     consumers=consumers, gateway=gateway, jwt_secret=signing_secret(settings),
-                    routing_log=routing_log, product_index=product_index, outbox_signal=signal,
+                    routing_log=routing_log, login_throttle=build_login_throttle(settings),
+                    product_index=product_index, outbox_signal=signal,
                     reorder_scheduler=scheduler)
 
 

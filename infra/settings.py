@@ -53,7 +53,15 @@ class Settings(BaseSettings):
     chroma_mode: ChromaMode = ChromaMode.EMBEDDED
     chroma_url: str = ""
     jwt_secret: str = ""
-    jwt_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # Access tokens are short-lived; the rotating refresh token (stored hashed) renews them.
+    jwt_ttl_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_ttl_minutes: int = Field(default=14 * 24 * 60, ge=1, le=90 * 24 * 60)
+    # Failed logins allowed per moving window (`limits` notation, ";"-separated): each full window
+    # locks the account or IP out until it drains, so the wait grows with the failures.
+    login_limits_per_account: str = "5/minute;10/hour;20/day"
+    login_limits_per_ip: str = "20/minute;100/hour"
+    # Where the counters live: "memory://" (one process) or "redis://host:port/db" (shared).
+    rate_limit_storage_url: str = "memory://"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     # Run the outbox relay, consumers and the reservation sweeper inside `mestocker serve`.
@@ -105,6 +113,17 @@ class Settings(BaseSettings):
                 "MESTOCKER_DATABASE_URL must start with sqlite:/// or postgresql:// "
                 f"(got {value.split(':', 1)[0]}://…)"
             )
+        return value
+
+    @field_validator("login_limits_per_account", "login_limits_per_ip")
+    @classmethod
+    def _parse_login_limits(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise SettingsError(f"login limits must look like '5/minute;20/day' (got {value!r})") from exc
         return value
 
     @model_validator(mode="after")

@@ -5,7 +5,9 @@
 (() => {
   const DEMO_PASSWORD = "mestocker-demo";
   const STORE = { token: "mestocker.token", email: "mestocker.email", thread: "mestocker.thread",
-    log: "mestocker.log" };
+    log: "mestocker.log", refresh: "mestocker.refresh", expires: "mestocker.expires" };
+  // Renew the access token this long before it expires, so a turn never starts with a stale one.
+  const REFRESH_MARGIN_MS = 60 * 1000;
   const MAX_STORED_ENTRIES = 200;
 
   const AGENT_LABELS = { inventory: "Inventario", order: "Pedidos", seller: "Ventas", support: "Soporte",
@@ -30,9 +32,17 @@
 
   const session = {
     get token() { return sessionStorage.getItem(STORE.token); },
+    get refreshToken() { return sessionStorage.getItem(STORE.refresh); },
+    get expiresAt() { return Number(sessionStorage.getItem(STORE.expires) || 0); },
     get email() { return sessionStorage.getItem(STORE.email) || ""; },
-    save(token, email) {
-      sessionStorage.setItem(STORE.token, token);
+    /* Store a token pair from /v1/auth/token or /v1/auth/refresh. */
+    savePair(pair) {
+      sessionStorage.setItem(STORE.token, pair.access_token);
+      if (pair.refresh_token) sessionStorage.setItem(STORE.refresh, pair.refresh_token);
+      sessionStorage.setItem(STORE.expires, String(Date.now() + (pair.expires_in || 0) * 1000));
+    },
+    save(pair, email) {
+      session.savePair(pair);
       sessionStorage.setItem(STORE.email, email);
     },
     clear() { Object.values(STORE).forEach((key) => sessionStorage.removeItem(key)); },
@@ -84,7 +94,54 @@
       body: new URLSearchParams({ username: email, password }),
     });
     if (!response.ok) throw new HttpError(response.status, await errorDetail(response));
-    return (await response.json()).access_token;
+    return response.json();
+  }
+
+  // ------------------------------------------------------------------ silent refresh
+
+  let refreshing = null;
+  let refreshTimer = null;
+
+  /* Trade the refresh token for a new pair (one request at a time: a refresh token works once,
+   * so two concurrent refreshes would look like a stolen token and end the session). */
+  function refreshSession() {
+    if (refreshing) return refreshing;
+    const token = session.refreshToken;
+    if (!token) return Promise.resolve(false);
+    refreshing = (async () => {
+      try {
+        const response = await fetch("/v1/auth/refresh", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ refresh_token: token }),
+        });
+        if (!response.ok) return false;
+        session.savePair(await response.json());
+        scheduleRefresh();
+        if (notifications) openNotifications();  // the stream carries the token in its URL
+        return true;
+      } catch {
+        return false;
+      } finally {
+        refreshing = null;
+      }
+    })();
+    return refreshing;
+  }
+
+  function scheduleRefresh() {
+    clearTimeout(refreshTimer);
+    if (!session.refreshToken || !session.expiresAt) return;
+    const delay = Math.max(1000, session.expiresAt - Date.now() - REFRESH_MARGIN_MS);
+    refreshTimer = setTimeout(refreshSession, delay);
+  }
+
+  /* fetch(...request()) with the current token; on a 401 refresh once and try again. A 401 means
+   * the server did nothing, so repeating the request cannot run a turn twice. */
+  async function authorized(request) {
+    const response = await fetch(...request());
+    if (response.status !== 401 || !(await refreshSession())) return response;
+    return fetch(...request());
   }
 
   function chatUrl(thread, streaming) {
@@ -100,7 +157,7 @@
   }
 
   async function sendPlain(thread, message) {
-    const response = await fetch(chatUrl(thread, false), chatRequest(message, "application/json"));
+    const response = await authorized(() => [chatUrl(thread, false), chatRequest(message, "application/json")]);
     if (response.status === 401) throw new SessionExpired(await errorDetail(response));
     if (!response.ok) throw new HttpError(response.status, await errorDetail(response));
     return response.json();
@@ -143,7 +200,7 @@
   async function sendTurn(thread, message, view) {
     let response;
     try {
-      response = await fetch(chatUrl(thread, true), chatRequest(message, "text/event-stream"));
+      response = await authorized(() => [chatUrl(thread, true), chatRequest(message, "text/event-stream")]);
     } catch {
       return sendPlain(thread, message);
     }
@@ -382,9 +439,9 @@
   async function catchUpNotifications() {
     if (!session.token) return;
     try {
-      const response = await fetch("/v1/notifications?limit=10", {
+      const response = await authorized(() => ["/v1/notifications?limit=10", {
         headers: { Authorization: `Bearer ${session.token}` },
-      });
+      }]);
       if (!response.ok) return;
       const recent = await response.json();
       const seen = lastSeenNotification();
@@ -417,6 +474,7 @@
       last.querySelectorAll(".confirmation button").forEach((b) => { b.disabled = false; });
     }
     scrollToEnd();
+    scheduleRefresh();
     openNotifications();
     catchUpNotifications();
     $("chat-input").focus();
@@ -434,6 +492,13 @@
 
   function logout(message) {
     closeNotifications();
+    clearTimeout(refreshTimer);
+    const token = session.refreshToken;
+    if (token) {
+      // Revoke the session on the server too; the page leaves either way.
+      fetch("/v1/auth/logout", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ refresh_token: token }) }).catch(() => {});
+    }
     session.clear();
     showLogin(message);
   }
@@ -452,8 +517,8 @@
     submit.disabled = true;
     $("login-error").hidden = true;
     try {
-      const token = await login(email.trim(), password);
-      session.save(token, email.trim());
+      const pair = await login(email.trim(), password);
+      session.save(pair, email.trim());
       sessionStorage.removeItem(STORE.thread);
       transcript.clear();
       showChat();

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 from sqlalchemy import func, select
 
+from commerce.identity.credentials import RehashPassword
 from commerce.identity.models import User
-from commerce.identity.passwords import hash_password, verify_password
+from commerce.identity.passwords import hash_password, verify_and_update
 from commerce.identity.principal import Principal
 from commerce.shared.errors import NotAuthenticated
 from commerce.shared.unit_of_work import UnitOfWork
@@ -16,23 +18,34 @@ DEMO_PASSWORD = "mestocker-demo"
 _BAD_LOGIN = "Correo o contraseña incorrectos."
 
 
+@dataclass(frozen=True)
+class Authentication:
+    """Who logged in, and the command that upgrades their stored hash when it is outdated."""
+
+    principal: Principal
+    rehash: RehashPassword | None = None
+
+
 @cache
 def _decoy_hash() -> str:
-    """A hash nobody's password matches: unknown emails cost one scrypt too (no timing oracle)."""
+    """A hash nobody's password matches: unknown emails cost one Argon2id too (no timing oracle)."""
     return hash_password("decoy")
 
 
-def authenticate(*, uow: UnitOfWork, email: str, password: str, allow_demo_password: bool) -> Principal:
-    """Return the principal for valid credentials; raise NotAuthenticated otherwise."""
+def authenticate(*, uow: UnitOfWork, email: str, password: str, allow_demo_password: bool) -> Authentication:
+    """Return who the valid credentials belong to; raise NotAuthenticated otherwise."""
     if not allow_demo_password and password == DEMO_PASSWORD:
         raise NotAuthenticated(_BAD_LOGIN)
     user = uow.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
     if user is None or not user.active:
-        verify_password(password, _decoy_hash())  # as slow as a real check: emails cannot be probed
+        verify_and_update(password, _decoy_hash())  # as slow as a real check: emails cannot be probed
         raise NotAuthenticated(_BAD_LOGIN)
-    if not verify_password(password, user.password_hash):
+    matches, replacement = verify_and_update(password, user.password_hash)
+    if not matches:
         raise NotAuthenticated(_BAD_LOGIN)
-    return user.principal()
+    rehash = (RehashPassword(user_id=user.id, expected_hash=user.password_hash, new_hash=replacement)
+              if replacement else None)
+    return Authentication(principal=user.principal(), rehash=rehash)
 
 
 def get_principal(*, uow: UnitOfWork, user_id: int) -> Principal | None:

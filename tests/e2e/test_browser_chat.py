@@ -134,11 +134,24 @@ def test_the_page_falls_back_to_the_plain_endpoint_when_streaming_fails(page: We
 
 def test_an_expired_session_returns_to_the_login_form(page: WebDriver) -> None:
     _login_with_demo_button(page, BUYER)
-    page.execute_script("window.sessionStorage.setItem('mestocker.token', 'vencido');")
+    # Both tokens unusable: the silent refresh fails too, so the page asks for the password.
+    page.execute_script("window.sessionStorage.setItem('mestocker.token', 'vencido');"
+                        "window.sessionStorage.setItem('mestocker.refresh', 'vencido');")
     _css(page, "#chat-input")[0].send_keys("hola")
     _css(page, "#chat-send")[0].click()
     _wait(page).until(lambda b: _css(b, "#login-view")[0].is_displayed())
     assert _css(page, "#login-error")[0].text == "Token de acceso inválido."
+
+
+def test_an_expired_access_token_is_refreshed_silently(page: WebDriver, site: LiveSite) -> None:
+    _login_with_demo_button(page, BUYER)
+    first_refresh = _session_item(page, "mestocker.refresh")
+    page.execute_script("window.sessionStorage.setItem('mestocker.token', 'vencido');")
+    turn = _ask(page, "¿Cuántas unidades hay de CAF-001?")  # the 401 is answered by a refresh, then the turn
+    assert _css(turn, ".reply")[0].text.strip() and _css(page, "#chat-view")[0].is_displayed()
+    assert _session_item(page, "mestocker.token") != "vencido"
+    assert _session_item(page, "mestocker.refresh") not in (None, first_refresh)  # rotated
+    assert _user_messages(page, site) == ["¿Cuántas unidades hay de CAF-001?"]  # sent once
 
 
 def test_a_live_notification_appears_in_the_conversation(page: WebDriver, site: LiveSite) -> None:

@@ -23,9 +23,11 @@ from tests.security.conftest import (
 )
 
 # Routes anyone may call: probes, login, the public catalog, the web page and Meta's webhook (HMAC).
+# Refresh and logout take the refresh token instead of an access token (which may have expired).
 PUBLIC = {
     ("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/v1/auth/token"), ("GET", "/v1/products"),
     ("GET", "/v1/products/{sku}/similar"),
+    ("POST", "/v1/auth/refresh"), ("POST", "/v1/auth/logout"),
     ("GET", "/"), ("GET", "/index.html"), ("GET", "/static/{name}"),
     ("GET", "/v1/channels/whatsapp/webhook"), ("POST", "/v1/channels/whatsapp/webhook"),
 }

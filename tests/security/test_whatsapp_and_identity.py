@@ -61,7 +61,7 @@ def test_a_payload_signed_with_another_secret_is_refused(wa: TestClient, chat: F
 
 def test_unknown_emails_cost_a_password_check_too(platform: Platform) -> None:
     # Without it, "unknown email" answers faster than "wrong password": emails could be probed.
-    with mock.patch.object(services, "verify_password", wraps=services.verify_password) as verify:
+    with mock.patch.object(services, "verify_and_update", wraps=services.verify_and_update) as verify:
         for email in ("nobody@example.co", LAURA):
             with platform.read_uow() as uow, pytest.raises(NotAuthenticated):
                 services.authenticate(uow=uow, email=email, password="wrong", allow_demo_password=True)

@@ -1,0 +1,16 @@
+"""Identity's command handlers, for `commerce.registry`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from commerce.identity import credentials, sessions
+from commerce.shared.commands import Command
+
+COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
+    credentials.RehashPassword: credentials.rehash_password,
+    sessions.IssueRefreshToken: sessions.issue_refresh_token,
+    sessions.RotateRefreshToken: sessions.rotate_refresh_token,
+    sessions.RevokeRefreshFamily: sessions.revoke_refresh_family,
+}
