@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -101,11 +102,13 @@ def main() -> None:
     with sqlite_database() as db:
         platform = db.platform
         hybrid, fts = searcher(platform, platform.product_index), searcher(platform, None)
-        hybrid("warm-up: load the model")
+        for q in everything[:5]:  # warm-up: load the model, first Chroma queries
+            hybrid(q.text)
         recall = {split: (mean_recall(fts, queries[split]), mean_recall(hybrid, queries[split])) for split in SPLITS}
         build_s, products = _build_seconds(platform)
         hybrid_ms = _latencies(hybrid, everything, args.repeats)
         fts_ms = _latencies(fts, everything, args.repeats)
+    load = os.getloadavg()[0]  # other processes on the machine inflate the latencies; say how many
     facts = dict(machine_facts(None))
     now = datetime.now(UTC)
     lines = [
@@ -135,7 +138,8 @@ def main() -> None:
         f"Measured with `.venv/bin/python -m bench.bench_product_search` on {now:%Y-%m-%d %H:%M} UTC; "
         f"{facts['CPUs (`nproc`)']} CPUs ({facts['CPU model']}), Python {facts['Python']}, commit "
         f"{facts['Git commit']}; embedded Chroma, seeded SQLite, {args.repeats} passes over the "
-        f"{len(everything)} queries.",
+        f"{len(everything)} queries; 1-minute load average {load:.1f} at the end of the run (on a shared machine "
+        "the p95 mostly measures waiting for a CPU).",
         "",
         "| what | value |",
         "|---|---|",
