@@ -24,7 +24,7 @@ from evals.fake_cloud import CloudProbe
 from evals.options import ModelChoice
 from evals.replay import expected_state
 from evals.tasks import Task
-from evals.world import World, principal_for, seed_template, state_hash, table_rows, touched_rows
+from evals.world import World, index_knowledge, principal_for, seed_template, state_hash, table_rows, touched_rows
 from infra.bootstrap import Platform, build_chat_service, offline_model
 
 
@@ -106,10 +106,12 @@ def run_task(world: World, task: Task, *, repeat: int = 0, model: ModelChoice = 
 
 
 def prepare_world(workdir: Path) -> World:
-    """Seed the template for this run under `workdir` (once; every task copies it)."""
+    """Seed the template and index the knowledge base for this run under `workdir` (once; every task copies
+    the template and reads the index)."""
     workdir.mkdir(parents=True, exist_ok=True)
     data_dir = workdir / "data"
     template = seed_template(workdir / "template.db", data_dir)
+    index_knowledge(template, data_dir)
     return World(template=template, workdir=workdir, data_dir=data_dir)
 
 

@@ -80,6 +80,16 @@ def seed_template(path: Path, data_dir: Path) -> Path:
     return path
 
 
+def index_knowledge(template: Path, data_dir: Path) -> None:
+    """Index the knowledge base into the run's data folder once (every task's chat reads that index),
+    as `mestocker kb index --if-missing` does."""
+    from infra.knowledge import build_knowledge
+
+    kb = build_knowledge(settings_for(template, data_dir))
+    if not kb.is_indexed():
+        kb.index()
+
+
 @dataclass
 class World:
     """The run's template database and the folder where each task gets its copy."""

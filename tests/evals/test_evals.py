@@ -95,13 +95,18 @@ def test_protected_text_answered_by_a_cloud_model_counts_as_a_leak() -> None:
 
 
 @pytest.fixture(scope="module")
-def slice_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+def eval_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One output folder for this module's runs: the knowledge index in it is built once."""
+    return tmp_path_factory.mktemp("evals-out")
+
+
+@pytest.fixture(scope="module")
+def slice_report(eval_out: Path) -> dict[str, object]:
     if not ragas_available():
         pytest.skip("ragas not installed (pip install -e '.[evals]')")
     from evals.suite import run_suite
 
-    out = tmp_path_factory.mktemp("evals-slice")
-    return run_suite(RunOptions(split="dev", out=out, only=tuple(SLICE), progress=False))
+    return run_suite(RunOptions(split="dev", out=eval_out, only=tuple(SLICE), progress=False))
 
 
 @needs_ragas
@@ -145,7 +150,7 @@ def test_the_html_report_has_its_charts(slice_report: dict[str, object]) -> None
 
 
 @needs_ragas
-def test_a_broken_task_fails_the_gate_with_a_non_zero_exit(tmp_path: Path) -> None:
+def test_a_broken_task_fails_the_gate_with_a_non_zero_exit(tmp_path: Path, eval_out: Path) -> None:
     from evals.cli import run
 
     tasks_dir = tmp_path / "tasks"
@@ -156,11 +161,11 @@ def test_a_broken_task_fails_the_gate_with_a_non_zero_exit(tmp_path: Path) -> No
     (tasks_dir / "dev" / "broken.yaml").write_text(yaml.safe_dump([broken], allow_unicode=True), encoding="utf-8")
     gates = tmp_path / "gates.toml"
     shutil.copyfile(GATES_FILE, gates)
-    args = argparse.Namespace(split="dev", suite="full", repeats=1, model="router", out=tmp_path / "out",
+    args = argparse.Namespace(split="dev", suite="full", repeats=1, model="router", out=eval_out,
                               baseline=None, gates=gates, tasks_dir=tasks_dir, only=[], progress=False,
                               leak_probe=False)
     assert run(args) == 1
-    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    report = json.loads((eval_out / "report.json").read_text(encoding="utf-8"))
     assert report["scores"][0]["state_ok"] is False and not report["gate"]["passed"]
 
 
