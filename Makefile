@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
+# ragas beside the environment (see evals/overlay-requirements.txt for why not inside it).
+EVALS_SITE := $(CURDIR)/var/evals-site
+EVALS_STAMP := $(EVALS_SITE)/.installed
 
 .PHONY: run test install install-test lint typecheck importlint bench eval clean
 
@@ -19,6 +22,11 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@ $(STAMP_RUN)
 
+$(EVALS_STAMP): evals/overlay-requirements.txt | $(BIN)/python
+	rm -rf $(EVALS_SITE)
+	$(BIN)/pip install --quiet --no-deps --target $(EVALS_SITE) -r evals/overlay-requirements.txt
+	touch $@
+
 install: $(STAMP_RUN)
 install-test: $(STAMP_TEST)
 
@@ -29,11 +37,11 @@ run: $(STAMP_RUN)
 	$(BIN)/mestocker serve --host 127.0.0.1 --port 8000
 
 ## Set up with the test extras and run the whole suite (lint, import contracts, types, tests)
-test: $(STAMP_TEST)
+test: $(STAMP_TEST) $(EVALS_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	MESTOCKER_EVALS_SITE=$(EVALS_SITE) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .
@@ -43,10 +51,8 @@ bench: $(STAMP_TEST)
 
 ## Run the eval suite (dev + held-out, offline model unless an LLM is configured): var/evals/report.html.
 ## ragas goes beside the environment (var/evals-site, see evals/overlay-requirements.txt). EVAL_ARGS adds options.
-EVALS_SITE := var/evals-site
-eval: $(STAMP_TEST)
-	test -d $(EVALS_SITE)/ragas || $(BIN)/pip install --quiet --no-deps --target $(EVALS_SITE) -r evals/overlay-requirements.txt
-	PYTHONPATH=$(EVALS_SITE):. $(BIN)/python -m evals run --split all --out var/evals $(EVAL_ARGS)
+eval: $(STAMP_TEST) $(EVALS_STAMP)
+	MESTOCKER_EVALS_SITE=$(EVALS_SITE) $(BIN)/python -m evals run --split all --out var/evals $(EVAL_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

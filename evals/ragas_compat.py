@@ -13,12 +13,26 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 import types
 from functools import cache
 from typing import Any
 
 VERTEXAI_MODULE = "langchain_community.chat_models.vertexai"
+# Where `make eval` / `make test` install ragas with --no-deps (evals/overlay-requirements.txt).
+# Appended, not prepended: the main environment's packages (openai, rich, numpy…) keep winning and
+# the overlay only supplies what the environment lacks.
+EVALS_SITE_ENV = "MESTOCKER_EVALS_SITE"
+
+
+def _add_overlay_site() -> None:
+    site = os.environ.get(EVALS_SITE_ENV)
+    if site and os.path.isdir(site) and site not in sys.path:
+        sys.path.append(site)
+
+
+_add_overlay_site()
 
 
 class ChatVertexAI:  # pragma: no cover - never instantiated; only `isinstance` checks in ragas see it
