@@ -36,12 +36,14 @@ run: $(STAMP_RUN)
 	$(BIN)/mestocker kb index --if-missing
 	$(BIN)/mestocker serve --host 127.0.0.1 --port 8000
 
-## Set up with the test extras and run the whole suite (lint, import contracts, types, tests)
+## Set up with the test extras and run the whole suite (lint, import contracts, types, tests, the eval smoke gate)
 test: $(STAMP_TEST) $(EVALS_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	MESTOCKER_EVALS_SITE=$(EVALS_SITE) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	MESTOCKER_EVALS_SITE=$(EVALS_SITE) $(BIN)/python -m evals run --suite smoke --split all --leak-probe \
+		--out var/evals-smoke --no-progress
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .
