@@ -28,8 +28,7 @@ from commerce.marketplace.commands import CancelOrder
 from commerce.shared.commands import Command
 from commerce.support import OpenSupportTicket
 from evals.tasks import SetupStep
-from infra.bootstrap import Platform, bootstrap
-from infra.seed.world import seed_demo_world
+from infra.bootstrap import Platform, bootstrap, seed_fresh_database
 from infra.settings import Settings
 
 # The domain tables a conversation can change. Infrastructure bookkeeping (outbox, idempotency keys,
@@ -71,12 +70,7 @@ def seed_template(path: Path, data_dir: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     settings = settings_for(path, data_dir)
-    platform = bootstrap(settings)
-    try:
-        with platform.session_factory() as session:
-            seed_demo_world(session, settings)
-    finally:
-        platform.close()
+    seed_fresh_database(settings)
     return path
 
 

@@ -387,3 +387,17 @@ def start_serving(platform: Platform, *, background_workers: bool) -> Serving:
     web_push = build_web_push_hub(platform.settings)
     workers = start_background_workers(platform, web_push=web_push) if background_workers else None
     return Serving(chat=chat, web_push=web_push, workers=workers, close_chat=close_chat)
+
+
+def seed_fresh_database(settings: Settings) -> None:
+    """Migrate the (empty) database `settings` name and seed the demo world into it.
+
+    What tests, evals and benchmarks start from; `mestocker seed` adds its checks and progress."""
+    from infra.seed.world import seed_demo_world
+
+    platform = bootstrap(settings)
+    try:
+        with platform.session_factory() as session:
+            seed_demo_world(session, settings)
+    finally:
+        platform.close()

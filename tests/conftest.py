@@ -18,8 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
-from infra.bootstrap import Platform, bootstrap
-from infra.seed.world import seed_demo_world
+from infra.bootstrap import Platform, bootstrap, seed_fresh_database
 from infra.settings import Settings
 
 pytest_plugins = ["tests.services"]
@@ -35,12 +34,7 @@ def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Set
 
 
 def seed_into(settings: Settings) -> None:
-    platform = bootstrap(settings)
-    try:
-        with platform.session_factory() as session:
-            seed_demo_world(session, settings)
-    finally:
-        platform.close()
+    seed_fresh_database(settings)
 
 
 @pytest.fixture(scope="session")

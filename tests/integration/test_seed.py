@@ -21,7 +21,7 @@ from commerce.identity.models import User
 from commerce.identity.passwords import verify_password
 from commerce.marketplace.models import Buyer, Order, Product, Seller
 from commerce.shared.clock import utcnow
-from infra.bootstrap import Platform
+from infra.bootstrap import Platform, seed_fresh_database
 from infra.seed.world import SeedRefused, load_demo_world, load_product_descriptions, seed_demo_world
 from tests.conftest import make_settings
 
@@ -150,16 +150,10 @@ def test_production_seeding_refuses_the_demo_password(tmp_path: Path, password: 
 
 
 def test_seed_puts_the_catalog_in_the_semantic_index(tmp_path: Path) -> None:
-    from infra.bootstrap import bootstrap
     from infra.product_index import build_product_index
 
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}")
-    platform = bootstrap(settings)
-    try:
-        with platform.session_factory() as session:
-            seed_demo_world(session, settings)
-    finally:
-        platform.close()
+    seed_fresh_database(settings)
     hits = build_product_index(settings).rank("algo para el frío", limit=len(WORLD["products"]))
     assert hits is not None and sorted(h.sku for h in hits) == sorted(p["sku"] for p in WORLD["products"])
     assert hits[0].sku == "MOD-101"
