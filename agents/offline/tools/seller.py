@@ -164,10 +164,15 @@ LIST_REORDER_PROPOSALS = ToolRule(
 
 
 # ----- approve_reorder ----------------------------------------------------------------------------------
-def approve_reorder(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision:
-    # "apruebe la 1" right after the list: a bare number that fits a proposal number is the proposal's.
+def _named_proposal(ents: Entities, ctx: ThreadContext) -> str | None:
+    """The proposal an approve/reject answer names: its id, a bare number that fits a proposal number
+    ("apruebe la 1" right after the list), or the one the thread last talked about."""
     bare = ents.quantity if ents.quantity and ents.quantity < 10**PROPOSAL_DIGITS else None
-    proposal = ents.proposal_id or (proposal_id(bare) if bare else None) or ctx.proposal_id
+    return ents.proposal_id or (proposal_id(bare) if bare else None) or ctx.proposal_id
+
+
+def approve_reorder(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision:
+    proposal = _named_proposal(ents, ctx)
     if proposal is None:
         question = f"¿Qué propuesta de reabastecimiento quieres aprobar (por ejemplo, {proposal_id(1)})?"
         return Decision("approve_reorder", text=question)
@@ -227,8 +232,7 @@ EXPLAIN_REORDER_PROPOSAL = ToolRule(
 
 # ----- reject_reorder -----------------------------------------------------------------------------------
 def reject_reorder(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision:
-    bare = ents.quantity if ents.quantity and ents.quantity < 10**PROPOSAL_DIGITS else None
-    proposal = ents.proposal_id or (proposal_id(bare) if bare else None) or ctx.proposal_id
+    proposal = _named_proposal(ents, ctx)
     if proposal is None:
         question = f"¿Qué propuesta de reabastecimiento quieres rechazar (por ejemplo, {proposal_id(1)})?"
         return Decision("reject_reorder", text=question)
