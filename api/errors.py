@@ -144,6 +144,8 @@ def problem_body(status: int, detail: str, *, instance: str, code: str | None = 
                  **extensions: Any) -> dict[str, Any]:
     """The problem document for `status`; `code` names the kind (default: the status's generic code)."""
     kind = code or CODES.get(status, f"http_{status}")
+    if status == 422:  # a domain rule's refusal names no field, but every 422 has the same shape
+        extensions.setdefault("errors", [])
     return {"type": TYPE_PREFIX + kind, "title": title_for(status), "status": status, "detail": detail,
             "instance": instance, "code": kind, **extensions}
 

@@ -28,6 +28,14 @@ BODY_METHODS = frozenset({"post", "put", "patch"})
 CREDENTIAL_PREFIXES = ("/v1/auth/",)
 
 
+def event_stream(description: str) -> dict[str, Any]:
+    """A 200 response of Server-Sent Events; the schema describes one event (`data` holds JSON)."""
+    event = {"type": "object", "required": ["data"],
+             "properties": {"event": {"type": "string"}, "data": {"type": "string", "description": "JSON"},
+                            "id": {"type": "string"}, "retry": {"type": "integer"}}}
+    return {200: {"description": description, "content": {"text/event-stream": {"schema": event}}}}
+
+
 def error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
     """The error statuses an operation may answer, from what it takes and how it is called."""
     statuses = {500}

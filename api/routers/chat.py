@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents.chat import MAX_MESSAGE_CHARS
 from agents.turns import ChatEvent, TurnResult
 from api.deps import ChatDep, CurrentPrincipal, PlatformDep
+from api.openapi_problems import event_stream
 from api.rate_limits import ChatTurnQuota
 from commerce.identity.channels import WEB, RecordChannelUse
 from commerce.identity.principal import Principal
@@ -39,7 +40,8 @@ def send_message(thread_id: ThreadId, body: MessageCreate, chat: ChatDep, princi
 
 
 @router.post("/threads/{thread_id}/messages/stream", response_class=StreamingResponse,
-             summary="The same turn as Server-Sent Events: agent, tool_call, token… then final")
+             summary="The same turn as Server-Sent Events: agent, tool_call, token… then final",
+             responses=event_stream("Eventos `agent`, `tool_call`, `token`… y al final `final` (o `error`)"))
 def stream_message(thread_id: ThreadId, body: MessageCreate, chat: ChatDep,
                    principal: CurrentPrincipal, platform: PlatformDep, _quota: ChatTurnQuota) -> StreamingResponse:
     _used_web(platform, principal)
