@@ -74,6 +74,9 @@ def add_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
                     declared["content"] = _problem_content(status)
                 if status == 429:
                     declared.setdefault("headers", RATE_LIMITED_RESPONSE["headers"])
+            for status_key, declared in responses.items():  # errors a route declared itself
+                if status_key[:1] in ("4", "5") and status_key.isdigit() and not declared.get("content"):
+                    declared["content"] = _problem_content(int(status_key))
     _, definitions = models_json_schema(
         [(model, "serialization") for model in (Problem, ValidationProblem, FieldProblem)], ref_template=REF)
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
