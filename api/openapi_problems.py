@@ -28,7 +28,7 @@ BODY_METHODS = frozenset({"post", "put", "patch"})
 CREDENTIAL_PREFIXES = ("/v1/auth/",)
 
 
-def event_stream(description: str) -> dict[str, Any]:
+def event_stream(description: str) -> dict[int | str, dict[str, Any]]:
     """A 200 response of Server-Sent Events; the schema describes one event (`data` holds JSON)."""
     event = {"type": "object", "required": ["data"],
              "properties": {"event": {"type": "string"}, "data": {"type": "string", "description": "JSON"},
