@@ -22,6 +22,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.fulfillment.reorder_triggers import LargeSaleRule, watch_large_sales
+from commerce.identity.quotas import Quota, RequestQuotas
 from commerce.identity.throttle import LoginThrottle
 from commerce.marketplace.payments import PaymentGateway
 from commerce.marketplace.semantic import INDEXED_EVENTS, SemanticProductIndex, reindex_product
@@ -76,6 +77,7 @@ class Platform:
     jwt_secret: str
     routing_log: RoutingLogWriter
     login_throttle: LoginThrottle
+    request_quotas: RequestQuotas
     product_index: SemanticProductIndex | None = None
     outbox_signal: threading.Event = field(default_factory=threading.Event)
     reorder_scheduler: ReorderScheduler = field(
@@ -156,6 +158,27 @@ def build_login_throttle(settings: Settings) -> LoginThrottle:
                          per_ip=parse_many(settings.login_limits_per_ip))
 
 
+def build_request_quotas(settings: Settings) -> RequestQuotas:
+    """The API's request quotas (docs/identity.md), counted in the same storage as the login throttle."""
+    from limits import parse_many
+    from limits.storage import storage_from_string
+    from limits.strategies import MovingWindowRateLimiter
+
+    # A moving window (one timestamp per call in the window) makes `Retry-After` exact: a sliding
+    # window counter is cheaper but its estimate of when a slot frees can be tens of seconds short.
+    limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage_url))
+
+    def quota(scope: str, limits: str) -> Quota:
+        return Quota(limiter, scope, parse_many(limits) if limits else ())
+
+    return RequestQuotas(api=quota("api-principal", settings.api_limits),
+                         anonymous=quota("api-ip", settings.anonymous_limits),
+                         chat=quota("chat-turns", settings.chat_limits),
+                         whatsapp=quota("whatsapp-sender", settings.whatsapp_limits),
+                         whatsapp_notice=quota("whatsapp-notice", "1/minute"),
+                         shared=not settings.rate_limit_storage_url.startswith("memory://"))
+
+
 def whatsapp_reply_client(config: WhatsAppConfig) -> WhatsAppClient | None:
     """The Graph API client that sends WhatsApp replies; None when sending is not configured."""
     return WhatsAppClient(config) if config.can_send else None
@@ -212,6 +235,7 @@ def bootstrap(
                     read_session_factory=read_session_factory, bus=bus, publisher=publisher, relay=relay,
                     consumers=consumers, gateway=gateway, jwt_secret=signing_secret(settings),
                     routing_log=routing_log, login_throttle=build_login_throttle(settings),
+                    request_quotas=build_request_quotas(settings),
                     product_index=product_index, outbox_signal=signal,
                     reorder_scheduler=scheduler)
 

@@ -34,6 +34,10 @@ class ChromaMode(StrEnum):
     HTTP = "http"
 
 
+# The `limits` storages that share counters between processes.
+REDIS_STORAGE_SCHEMES = ("redis://", "rediss://", "redis+unix://", "redis+cluster://", "redis+sentinel://")
+
+
 class SettingsError(ValueError):
     """Raised for unsafe or inconsistent configuration."""
 
@@ -60,8 +64,18 @@ class Settings(BaseSettings):
     # locks the account or IP out until it drains, so the wait grows with the failures.
     login_limits_per_account: str = "5/minute;10/hour;20/day"
     login_limits_per_ip: str = "20/minute;100/hour"
+    # Requests allowed per moving window (same notation; "" turns a limit off): every API call per
+    # logged-in principal, per client IP for anonymous calls, chat turns per principal (each costs
+    # model calls) and WhatsApp messages per sender's phone number. Health and metrics are exempt.
+    api_limits: str = "120/minute;3000/hour"
+    anonymous_limits: str = "60/minute;1000/hour"
+    chat_limits: str = "10/minute;60/hour;200/day"
+    whatsapp_limits: str = "10/minute;60/hour;200/day"
     # Where the counters live: "memory://" (one process) or "redis://host:port/db" (shared).
+    # Production requires Redis: per-process counters would multiply every limit by the process count.
     rate_limit_storage_url: str = "memory://"
+    # Request bodies above this many bytes are refused (413) before they are read.
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     # Run the outbox relay, consumers and the reservation sweeper inside `mestocker serve`.
@@ -126,6 +140,20 @@ class Settings(BaseSettings):
             raise SettingsError(f"login limits must look like '5/minute;20/day' (got {value!r})") from exc
         return value
 
+    @field_validator("api_limits", "anonymous_limits", "chat_limits", "whatsapp_limits")
+    @classmethod
+    def _parse_request_limits(cls, value: str) -> str:
+        from limits import parse_many
+
+        value = value.strip()
+        try:
+            if value:
+                parse_many(value)
+        except ValueError as exc:
+            raise SettingsError(f"rate limits must look like '120/minute;3000/hour' or be empty (got {value!r})") \
+                from exc
+        return value
+
     @model_validator(mode="after")
     def _defaults_and_production_guard(self) -> Self:
         if not self.database_url:
@@ -140,6 +168,9 @@ class Settings(BaseSettings):
                 problems.append("MESTOCKER_CHROMA_MODE must be http (a ChromaDB server), not embedded")
             if len(self.jwt_secret) < 32:
                 problems.append("MESTOCKER_JWT_SECRET must be set to at least 32 characters")
+            if not self.rate_limit_storage_url.startswith(REDIS_STORAGE_SCHEMES):
+                problems.append("MESTOCKER_RATE_LIMIT_STORAGE_URL must point to Redis (redis://…), not in-process "
+                                "memory: each API process would keep its own counters")
             if problems:
                 raise SettingsError("production profile refuses embedded adapters: " + "; ".join(problems))
         if self.bus == BusKind.REDIS and not self.redis_url:

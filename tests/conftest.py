@@ -24,11 +24,15 @@ from infra.settings import Settings
 pytest_plugins = ["tests.services"]
 
 DEMO_PASSWORD = "mestocker-demo"
+# Request rate limits are off in tests unless a test turns them on (tests/api/test_rate_limits.py):
+# a test making many calls must not depend on how fast the machine runs it.
+NO_REQUEST_LIMITS = {"api_limits": "", "anonymous_limits": "", "chat_limits": "", "whatsapp_limits": ""}
 
 
 def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Settings:
     """Settings for a test, ignoring any .env file of the developer."""
-    values: dict[str, object] = {"data_dir": data_dir, "database_url": database_url, "embedded_worker": False}
+    values: dict[str, object] = {"data_dir": data_dir, "database_url": database_url, "embedded_worker": False,
+                                 **NO_REQUEST_LIMITS}
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 

@@ -23,6 +23,7 @@ from agents.turns import Chat
 from api.deps import PlatformDep
 from commerce.identity.channels import WHATSAPP, ClaimInboundMessage, IdentifyWhatsAppSender
 from commerce.identity.principal import Principal
+from commerce.identity.quotas import admit_whatsapp_sender
 from commerce.shared.clock import utcnow
 from infra.bootstrap import Platform, whatsapp_reply_client
 from infra.channels.whatsapp_client import WhatsAppClient, WhatsAppConfig, WhatsAppSendError
@@ -162,7 +163,8 @@ def whatsapp_client(request: Request, config: WhatsAppConfig) -> WhatsAppClient 
 # --- Routes -----------------------------------------------------------------------------------
 
 
-@router.get("/webhook", response_class=PlainTextResponse, summary="Verificación del webhook de WhatsApp")
+@router.get("/webhook", response_class=PlainTextResponse, summary="Verificación del webhook de WhatsApp",
+            responses={403: {"description": "Token de verificación inválido"}})
 def verify_webhook(
     request: Request,
     mode: Annotated[str, Query(alias="hub.mode")] = "",
@@ -176,7 +178,9 @@ def verify_webhook(
     return PlainTextResponse(challenge)
 
 
-@router.post("/webhook", summary="Mensajes entrantes de WhatsApp (firmados por Meta)")
+@router.post("/webhook", summary="Mensajes entrantes de WhatsApp (firmados por Meta)",
+             responses={401: {"description": "Firma ausente o inválida"},
+                        503: {"description": "Webhook sin configurar (falta el secreto de la app)"}})
 async def receive_webhook(
     request: Request,
     platform: PlatformDep,
@@ -197,9 +201,16 @@ async def receive_webhook(
     fresh = await run_in_threadpool(claim_new_messages, platform, messages)
     client = whatsapp_client(request, config)
     chat: Chat | None = getattr(request.app.state, "chat", None)
+    accepted = 0
     for message in fresh:
-        background.add_task(handle_message, message, platform=platform, chat=chat, client=client)
-    return {"status": "ok", "accepted": len(fresh)}
+        # Per sender's phone number (docs/identity.md): over the limit a message is never processed.
+        admitted, notice = await run_in_threadpool(admit_whatsapp_sender, platform.request_quotas, message.wa_id)
+        if admitted:
+            accepted += 1
+            background.add_task(handle_message, message, platform=platform, chat=chat, client=client)
+        elif notice is not None:
+            background.add_task(send_reply, client, message, Reply(notice))
+    return {"status": "ok", "accepted": accepted}
 
 
 # --- Steps ------------------------------------------------------------------------------------
