@@ -228,11 +228,12 @@ def _request_code(session: Session, wa_id: str, email: str) -> LinkOutcome:
         return LinkOutcome(reply=CODE_SENT)
     # A new request supersedes this number's earlier codes.
     session.execute(update(PhoneLinkCode)
-                    .where(PhoneLinkCode.wa_id == wa_id, PhoneLinkCode.used_at.is_(None), PhoneLinkCode.expires_at > now)
+                    .where(PhoneLinkCode.wa_id == wa_id, PhoneLinkCode.used_at.is_(None),
+                           PhoneLinkCode.expires_at > now)
                     .values(expires_at=now).execution_options(synchronize_session=False))
     code = f"{secrets.randbelow(10**6):06d}"
-    row = PhoneLinkCode(user_id=user.id, origin=FROM_WHATSAPP, wa_id=wa_id, code_hash=_digest(FROM_WHATSAPP, code, wa_id),
-                        created_at=now, expires_at=now + CODE_TTL)
+    row = PhoneLinkCode(user_id=user.id, origin=FROM_WHATSAPP, wa_id=wa_id,
+                        code_hash=_digest(FROM_WHATSAPP, code, wa_id), created_at=now, expires_at=now + CODE_TTL)
     session.add(row)
     session.flush()
     session.add(AccountNotification(user_id=user.id, kind="whatsapp.link_code", reference=f"link:{row.id}",

@@ -174,6 +174,7 @@ def _claim(session_factory: SessionFactory, table: NotificationTable, notificati
             return None
         note = cast(Notification | None, session.get(table, notification_id))
         assert note is not None
+        route: Route | None
         if isinstance(note, AccountNotification):
             route = Route(WEB, note.user_id)  # security notices: the account's own web chat, never WhatsApp
         elif isinstance(note, SellerNotification):

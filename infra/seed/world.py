@@ -29,11 +29,11 @@ from commerce.fulfillment.models import (
     SupplyItem,
     Warehouse,
 )
+from commerce.identity.channels import normalize_phone
 from commerce.identity.mfa import MFA_ROLES, TotpEnrolment, enrol_totp_now
 from commerce.identity.models import User
-from commerce.identity.phone_binding import SEEDED, verify_phone
-from commerce.identity.channels import normalize_phone
 from commerce.identity.passwords import hash_password
+from commerce.identity.phone_binding import SEEDED, verify_phone
 from commerce.identity.principal import Role
 from commerce.identity.services import DEMO_PASSWORD
 from commerce.marketplace.models import Buyer, Order, OrderLine, Payment, Product, Seller

@@ -8,6 +8,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
+from commerce.identity.models import User
 from commerce.identity.phone_binding import (
     CODE_SENT,
     EXPIRED_CODE,
@@ -17,7 +18,6 @@ from commerce.identity.phone_binding import (
     PhoneLinkCode,
     VerifiedPhone,
 )
-from commerce.identity.models import User
 from commerce.notifications import AccountNotification
 from commerce.shared.clock import utcnow
 from infra.bootstrap import Platform
