@@ -31,6 +31,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from commerce.identity.models import User
 from commerce.identity.principal import Role
+from commerce.identity.sessions import RefreshToken
 from commerce.shared.clock import utcnow
 from commerce.shared.commands import Command
 from commerce.shared.errors import NotAuthenticated
@@ -252,6 +253,9 @@ def enrol_totp_now(session: Session, user_id: int) -> TotpEnrolment:
     credential.secret, credential.pending_secret = pyotp.random_base32(), None
     credential.enrolled_at, credential.last_step = utcnow(), None
     codes = _replace_recovery_codes(session, user_id)
+    # An operator re-enrols after a lost or stolen phone: the sessions opened with the old secret end too.
+    session.execute(update(RefreshToken).where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
     return TotpEnrolment(email=user.email, secret=credential.secret, uri=otpauth_uri(credential.secret, user.email),
                          recovery_codes=codes, active=True)
 

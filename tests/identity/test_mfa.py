@@ -179,3 +179,10 @@ def test_the_migration_creates_the_tables(platform: Platform) -> None:
     with platform.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), migrate.target_metadata())
     assert [d for d in diff if any(t in str(d) for t in tables)] == []
+
+
+def test_an_operator_re_enrolment_ends_the_open_sessions(client: TestClient, platform: Platform) -> None:
+    pair = login_pair(client, ADMIN)
+    enrol(platform, ADMIN)
+    response = client.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert response.status_code == 401

@@ -98,6 +98,9 @@ def upgrade() -> None:
     op.create_index(op.f("ix_account_notifications_user_id"), "account_notifications", ["user_id"])
     op.create_index(op.f("ix_account_notifications_reference"), "account_notifications", ["reference"])
     op.create_index(op.f("ix_account_notifications_next_attempt_at"), "account_notifications", ["next_attempt_at"])
+    # Sessions opened with a password alone must not outlive the rule: staff log in again, with a code.
+    op.execute("UPDATE refresh_tokens SET revoked_at = CURRENT_TIMESTAMP WHERE revoked_at IS NULL AND user_id IN "
+               "(SELECT id FROM users WHERE role IN ('admin', 'superuser') OR mfa_required)")
 
 
 def downgrade() -> None:
