@@ -555,6 +555,24 @@
     }
   }
 
+  /* A one-time code to send from the WhatsApp number to bind to this account (docs/identity.md). */
+  async function whatsappLinkCode() {
+    try {
+      const response = await authorized(() => ["/v1/me/whatsapp/link-code", {
+        method: "POST", headers: { Authorization: `Bearer ${session.token}` },
+      }]);
+      if (response.status === 401) throw new SessionExpired(await errorDetail(response));
+      if (!response.ok) throw new HttpError(response.status, await errorDetail(response));
+      const issued = await response.json();
+      // Shown, not stored: the code is a credential for ten minutes and the transcript outlives it.
+      append({ kind: "notification", text: issued.instructions, at: new Date().toISOString() }, { store: false });
+    } catch (error) {
+      if (error instanceof SessionExpired) { logout(error.message); return; }
+      append({ kind: "error", text: error.message || "No pudimos pedir el código.", at: new Date().toISOString() },
+        { store: false });
+    }
+  }
+
   function wire() {
     $("login-form").addEventListener("submit", (event) => {
       event.preventDefault();
@@ -595,6 +613,7 @@
       }
     });
     $("new-thread").addEventListener("click", newConversation);
+    $("whatsapp-link").addEventListener("click", whatsappLinkCode);
     $("logout").addEventListener("click", () => logout(""));
   }
 

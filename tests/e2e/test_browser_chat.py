@@ -128,6 +128,23 @@ def test_the_admin_is_asked_for_a_second_factor(page: WebDriver, site: LiveSite)
     assert not _css(page, "#login-otp")[0].is_displayed()
 
 
+def test_the_page_gives_a_whatsapp_link_code_that_binds_a_number(page: WebDriver, site: LiveSite) -> None:
+    import re
+
+    from commerce.identity.phone_binding import LinkOutcome, LinkWhatsAppNumber
+
+    _login_with_demo_button(page, BUYER)
+    _css(page, "#whatsapp-link")[0].click()
+    _wait(page).until(lambda b: any("MS-" in n.text for n in _css(b, "#messages .msg-notification")))
+    notice = [n.text for n in _css(page, "#messages .msg-notification") if "MS-" in n.text][-1]
+    found = re.search(r"MS-[A-Z2-9]{4}-[A-Z2-9]{4}", notice)
+    assert found and "WhatsApp" in notice
+    assert found.group(0) not in (_session_item(page, "mestocker.log") or "")  # shown, not kept in the tab
+    outcome: LinkOutcome = site.app.state.platform.bus.handle(
+        LinkWhatsAppNumber(wa_id="573001112233", text=found.group(0)))
+    assert outcome.principal is not None and outcome.principal.email == BUYER
+
+
 def test_a_pending_action_is_refused_with_the_button(page: WebDriver, site: LiveSite) -> None:
     _login_with_demo_button(page, SELLER)
 
