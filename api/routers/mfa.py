@@ -50,7 +50,7 @@ def check_second_factor(platform: Platform, principal: Principal, otp: str | Non
 
     A wrong, stale or replayed code counts as a failed login in the throttle, like a wrong password."""
     with platform.read_uow() as uow:
-        state = second_factor_state(uow=uow, user_id=principal.user_id)
+        state = second_factor_state(uow=uow, user_id=principal.user_id, count_codes=False)
     if not state.required:
         return
     if not state.enrolled:

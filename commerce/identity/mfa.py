@@ -151,18 +151,20 @@ class SecondFactorState:
     pending: bool = False
 
 
-def second_factor_state(*, uow: UnitOfWork, user_id: int) -> SecondFactorState:
-    """Whether `user_id` must present a code at login, and whether they can."""
-    return _state(uow.session, user_id)
+def second_factor_state(*, uow: UnitOfWork, user_id: int, count_codes: bool = True) -> SecondFactorState:
+    """Whether `user_id` must present a code at login, and whether they can (and how many recovery codes are left,
+    unless `count_codes` is False: the login does not need them)."""
+    return _state(uow.session, user_id, count_codes=count_codes)
 
 
-def _state(session: Session, user_id: int) -> SecondFactorState:
+def _state(session: Session, user_id: int, *, count_codes: bool = True) -> SecondFactorState:
     user = session.get(User, user_id)
     credential = session.get(TotpCredential, user_id)
     enrolled = credential is not None and credential.secret is not None
     required = user is not None and (user.role in MFA_ROLES or bool(user.mfa_required))
-    left = session.scalar(select(func.count()).select_from(RecoveryCode)
-                          .where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))) or 0
+    left = (session.scalar(select(func.count()).select_from(RecoveryCode)
+                           .where(RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))) or 0
+            if count_codes else 0)
     return SecondFactorState(required=required or enrolled, enrolled=enrolled, recovery_codes_left=int(left),
                              pending=credential is not None and credential.pending_secret is not None)
 
