@@ -22,7 +22,8 @@ class LinkCodeRead(BaseModel):
 
 @router.post("/whatsapp/link-code", response_model=LinkCodeRead, status_code=status.HTTP_201_CREATED,
              summary="A one-time code to send from the WhatsApp number to bind to this account",
-             responses={403: {"description": "Las cuentas de administración no se vinculan a WhatsApp"}})
+             responses={401: {"description": "Falta el token de acceso o no es válido"},
+                        403: {"description": "Las cuentas de administración no se vinculan a WhatsApp"}})
 def whatsapp_link_code(bus: BusDep, principal: CurrentPrincipal) -> LinkCodeRead:
     issued: WebLinkCode = bus.handle(CreateWebLinkCode(user_id=principal.user_id))
     return LinkCodeRead(code=issued.code, expires_at=issued.expires_at, expires_in=int(CODE_TTL.total_seconds()),

@@ -90,7 +90,11 @@ class RecoveryCodesRead(BaseModel):
     recovery_codes: list[str]
 
 
-@router.get("", response_model=MfaStatus, summary="Second-factor status of the logged-in user")
+UNAUTHENTICATED = {401: {"description": "Falta el token de acceso o no es válido"}}
+
+
+@router.get("", response_model=MfaStatus, summary="Second-factor status of the logged-in user",
+            responses=UNAUTHENTICATED)
 def status_of(platform: PlatformDep, principal: CurrentPrincipal) -> MfaStatus:
     with platform.read_uow() as uow:
         state = second_factor_state(uow=uow, user_id=principal.user_id)
@@ -99,7 +103,8 @@ def status_of(platform: PlatformDep, principal: CurrentPrincipal) -> MfaStatus:
 
 
 @router.post("/enrol", response_model=EnrolmentRead, summary="Start a TOTP (re-)enrolment: a pending secret and its QR",
-             responses={401: {"description": "Falta el código actual o es incorrecto"}})
+             responses={401: {"description": "Sin token, o falta el código actual o es incorrecto "
+                                             "(`code`: `mfa_required`, `mfa_invalid`)"}})
 def enrol(request: Request, platform: PlatformDep, bus: BusDep, principal: CurrentPrincipal,
           body: EnrolRequest | None = None) -> EnrolmentRead:
     with platform.read_uow() as uow:
@@ -112,7 +117,8 @@ def enrol(request: Request, platform: PlatformDep, bus: BusDep, principal: Curre
 
 
 @router.get("/qr.svg", summary="QR code (SVG) of the pending enrolment", response_class=Response,
-            responses={200: {"content": {"image/svg+xml": {}}}, 404: {"description": "Sin inscripción pendiente"}})
+            responses={200: {"content": {"image/svg+xml": {}}}, **UNAUTHENTICATED,
+                       404: {"description": "Sin inscripción pendiente"}})
 def qr(platform: PlatformDep, principal: CurrentPrincipal) -> Response:
     with platform.read_uow() as uow:
         uri = pending_enrolment_uri(uow=uow, user_id=principal.user_id)
@@ -122,7 +128,8 @@ def qr(platform: PlatformDep, principal: CurrentPrincipal) -> Response:
 
 
 @router.post("/confirm", response_model=RecoveryCodesRead, status_code=status.HTTP_200_OK,
-             summary="Activate the pending secret with one of its codes; returns ten new recovery codes (once)")
+             summary="Activate the pending secret with one of its codes; returns ten new recovery codes (once)",
+             responses={**UNAUTHENTICATED, 422: {"description": "Código incorrecto o sin inscripción pendiente"}})
 def confirm(bus: BusDep, principal: CurrentPrincipal, body: ConfirmRequest) -> RecoveryCodesRead:
     outcome: Confirmation = bus.handle(ConfirmTotpEnrolment(user_id=principal.user_id, code=body.otp))
     if outcome.refusal is not None:
