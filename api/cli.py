@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from api.cli_eval import add_eval_parser
 from api.cli_kb import add_kb_parser
+from api.cli_mfa import add_mfa_parser
 from api.cli_reorder import add_reorder_parser
 from commerce.shared.clock import BOGOTA
 from infra.settings import Settings, SettingsError
@@ -61,7 +62,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
                 _say("La base de datos ya tiene datos. Usa --reset para sembrar desde cero.")
                 return 1
             try:
-                seed_demo_world(session, settings, progress=_say)
+                enrolments = seed_demo_world(session, settings, progress=_say)
             except SeedRefused as exc:
                 _say(f"mestocker seed: {exc}")
                 return 2
@@ -69,6 +70,10 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
             movements = session.scalar(select(func.count()).select_from(Movement))
         _say(f"Mundo demo creado ({movements} movimientos de inventario).")
+        from api.cli_mfa import print_enrolment
+
+        for enrolment in enrolments:  # admins and superusers log in with a TOTP code: add these to an app
+            print_enrolment(enrolment)
         return 0
     finally:
         platform.close()
@@ -215,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_kb_parser(sub, settings=_settings)
     add_reorder_parser(sub)
     add_eval_parser(sub)
+    add_mfa_parser(sub, settings=_settings)
     return parser
 
 

@@ -8,6 +8,7 @@ on PostgreSQL) and may change it freely.
 from __future__ import annotations
 
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
+from commerce.shared.clock import utcnow
 from infra.bootstrap import Platform, bootstrap, seed_fresh_database
 from infra.settings import Settings
 
@@ -113,7 +115,42 @@ def client(platform: Platform) -> Iterator[TestClient]:
         yield test_client
 
 
-def auth_headers(client: TestClient, email: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
-    response = client.post("/v1/auth/token", data={"username": email, "password": password})
+def totp_code(platform: Platform, email: str) -> str:
+    """A valid, not yet used TOTP code of `email`, computed from the secret stored for them.
+
+    A step is accepted once, so this picks the current step or the next one not yet spent (both
+    are in the verification window); when both are spent it waits for the clock."""
+    import pyotp
+    from sqlalchemy import func, select
+
+    from commerce.identity.mfa import TotpCredential
+    from commerce.identity.models import User
+
+    with platform.session_factory() as session:
+        secret, last = session.execute(
+            select(TotpCredential.secret, TotpCredential.last_step)
+            .join(User, User.id == TotpCredential.user_id).where(func.lower(User.email) == email.lower())
+        ).one()
+    totp = pyotp.TOTP(secret)
+    step = max(totp.timecode(utcnow()), (last if last is not None else -1) + 1)
+    while step > totp.timecode(utcnow()) + 1:
+        time.sleep(0.5)
+    return totp.generate_otp(step)
+
+
+def login_pair(client: TestClient, email: str, password: str = DEMO_PASSWORD,
+               platform: Platform | None = None) -> dict[str, object]:
+    """POST /v1/auth/token; a user with a second factor (admins, superusers) also sends a TOTP code."""
+    form = {"username": email, "password": password}
+    response = client.post("/v1/auth/token", data=form)
+    if response.status_code == 401 and response.json().get("code") == "mfa_required":
+        platform = platform or client.app.state.platform  # type: ignore[attr-defined]
+        assert platform is not None
+        response = client.post("/v1/auth/token", data={**form, "otp": totp_code(platform, email)})
     assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    pair: dict[str, object] = response.json()
+    return pair
+
+
+def auth_headers(client: TestClient, email: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
+    return {"Authorization": f"Bearer {login_pair(client, email, password)['access_token']}"}

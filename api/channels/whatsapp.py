@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agents.turns import Chat
 from api.deps import PlatformDep
 from commerce.identity.channels import WHATSAPP, ClaimInboundMessage, IdentifyWhatsAppSender
+from commerce.identity.phone_binding import INSTRUCTIONS, LinkOutcome, LinkWhatsAppNumber
 from commerce.identity.principal import Principal
 from commerce.identity.quotas import admit_whatsapp_sender
 from commerce.shared.clock import utcnow
@@ -37,11 +38,7 @@ CONFIRM_BUTTONS = [("confirm", "Sí, confirmar"), ("cancel", "No, cancelar")]
 BUTTON_ANSWERS = {"confirm": "sí", "cancel": "no"}
 MAX_INBOUND_CHARS = 4096
 
-REGISTRATION_MESSAGE = (
-    "¡Hola! Soy el asistente de MeStocker. Este número no está registrado en nuestra plataforma, "
-    "así que no puedo mostrarte información de pedidos ni de cuentas. Regístrate en MeStocker con este "
-    "número de celular, o escríbenos desde el número que tienes en tu cuenta, y con gusto te ayudo."
-)
+REGISTRATION_MESSAGE = INSTRUCTIONS  # an unknown number: how to bind it to an account
 APOLOGY_MESSAGE = (
     "Lo siento, tuvimos un problema al procesar tu mensaje. Por favor inténtalo de nuevo en unos minutos."
 )
@@ -314,10 +311,14 @@ def handle_message(message: InboundMessage, *, platform: Platform, chat: Chat | 
 
 
 def answer(message: InboundMessage, *, platform: Platform, chat: Chat | None) -> Reply:
-    """The reply to one message: a registration note for unknown numbers, else the chat turn's reply."""
+    """The reply to one message: the binding flow for unknown numbers, else the chat turn's reply."""
     principal = _identify(message, platform)
     if principal is None:
-        return Reply(REGISTRATION_MESSAGE)
+        if message.text is None:
+            return Reply(REGISTRATION_MESSAGE)
+        # Not bound yet: the message may be an email (asks for a code) or a code (binds the number).
+        outcome: LinkOutcome = platform.bus.handle(LinkWhatsAppNumber(wa_id=message.wa_id, text=message.text))
+        return Reply(outcome.reply)
     if message.text is None:
         return Reply(UNSUPPORTED_MESSAGE)
     if chat is None:
