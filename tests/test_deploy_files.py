@@ -25,9 +25,10 @@ DOCKERFILE = ROOT / "infra" / "deploy" / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
 ENV_PREFIX = "MESTOCKER_"
-REQUIRED_SERVICES = {"postgres", "redis", "kafka", "chroma", "migrate", "api", "worker"}
-APP_SERVICES = ("migrate", "api", "worker")
-BACKING_SERVICES = ("postgres", "redis", "kafka", "chroma")
+REQUIRED_SERVICES = {"postgres", "redis", "kafka", "chroma", "elasticsearch", "migrate", "search-index", "api", "worker",
+                     "kong", "prometheus", "grafana", "vllm"}
+APP_SERVICES = ("migrate", "search-index", "api", "worker")
+BACKING_SERVICES = ("postgres", "redis", "kafka", "chroma", "elasticsearch")
 DUMMY_SECRET = "s" * 40
 
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}, or $NAME.

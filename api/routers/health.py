@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import PlatformDep
+from infra.readiness import check_dependencies
 
 router = APIRouter(tags=["salud"])
 
@@ -15,10 +16,11 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: the database and the event bus are reachable")
+@router.get("/readyz", summary="Readiness: every configured dependency (database, bus, Redis, Chroma, search) answers")
 def readyz(platform: PlatformDep) -> JSONResponse:
-    database = platform.database_ready()
-    bus = platform.publisher.ping()
-    body = {"status": "ok" if database and bus else "unavailable", "database": "ok" if database else "down",
-            "bus": "ok" if bus else "down", "bus_kind": platform.publisher.name}
-    return JSONResponse(body, status_code=200 if database and bus else 503)
+    results = check_dependencies(platform)
+    ready = all(results.values())
+    body: dict[str, str] = {"status": "ok" if ready else "unavailable"}
+    body.update({name: "ok" if up else "down" for name, up in results.items()})
+    body["bus_kind"] = platform.publisher.name
+    return JSONResponse(body, status_code=200 if ready else 503)

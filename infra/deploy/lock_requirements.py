@@ -50,7 +50,7 @@ def applies(requirement: Requirement, extras: set[str]) -> bool:
     """Whether `requirement` holds on this platform when its parent was installed with `extras`."""
     if requirement.marker is None:
         return True
-    environment = dict(default_environment())
+    environment: dict[str, str] = {key: str(value) for key, value in default_environment().items()}
     if not extras:
         return requirement.marker.evaluate({**environment, "extra": ""})
     return any(requirement.marker.evaluate({**environment, "extra": extra}) for extra in extras)
