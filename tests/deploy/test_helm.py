@@ -244,3 +244,18 @@ def test_migrations_run_before_and_the_search_index_after_each_release() -> None
     assert index["metadata"]["annotations"]["helm.sh/hook"] == "post-install,post-upgrade"
     assert index["spec"]["template"]["spec"]["containers"][0]["command"] == [
         "mestocker", "search", "reindex", "--if-missing"]
+
+
+def test_the_reorder_schedule_runs_in_the_worker_or_as_a_cronjob_never_both() -> None:
+    assert not kind(rendered(), "CronJob")
+    assert "MESTOCKER_REORDER_INTERVAL_MINUTES" not in one(rendered(), "ConfigMap", "-config")["data"]
+    values = deep_merge(yaml.safe_load((CHART / "values.yaml").read_text()),
+                        yaml.safe_load((CHART / "values-medellin.yaml").read_text()))
+    values["reorder"]["cronjob"]["enabled"] = True
+    manifests = [d for text in Renderer(CHART).render(values).values() for d in yaml.safe_load_all(text) if d]
+    cron = one(manifests, "CronJob", "-reorder")
+    kubernetes_validate.validate(cron, KUBERNETES_VERSIONS[-1], strict=True)
+    assert cron["spec"]["timeZone"] == "America/Bogota" and cron["spec"]["concurrencyPolicy"] == "Forbid"
+    job = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert job["containers"][0]["command"][:3] == ["mestocker", "reorder", "run"]
+    assert one(manifests, "ConfigMap", "-config")["data"]["MESTOCKER_REORDER_INTERVAL_MINUTES"] == "0"
