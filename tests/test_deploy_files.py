@@ -25,8 +25,8 @@ DOCKERFILE = ROOT / "infra" / "deploy" / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
 ENV_PREFIX = "MESTOCKER_"
-REQUIRED_SERVICES = {"postgres", "redis", "kafka", "chroma", "elasticsearch", "migrate", "search-index", "api", "worker",
-                     "kong", "prometheus", "grafana", "vllm"}
+REQUIRED_SERVICES = {"postgres", "redis", "kafka", "chroma", "elasticsearch", "migrate", "search-index", "api",
+                     "worker", "kong", "prometheus", "grafana", "vllm"}
 APP_SERVICES = ("migrate", "search-index", "api", "worker")
 BACKING_SERVICES = ("postgres", "redis", "kafka", "chroma", "elasticsearch")
 DUMMY_SECRET = "s" * 40

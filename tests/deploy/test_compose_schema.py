@@ -151,3 +151,9 @@ def test_search_uses_elasticsearch_in_production() -> None:
         assert settings.elasticsearch_url == "http://elasticsearch:9200"
     assert command(services()["search-index"]) == ["mestocker", "search", "reindex", "--if-missing"]
     assert services()["elasticsearch"]["image"].split(":")[-1].split(".")[0] == "9", "server major = client major"
+
+
+def test_kong_does_not_trust_forwarded_addresses_from_anyone() -> None:
+    """Per-IP rate limits mean nothing if any client may set X-Forwarded-For."""
+    trusted = environment(services()["kong"]).get("KONG_TRUSTED_IPS", "")
+    assert "0.0.0.0/0" not in trusted and "::/0" not in trusted
