@@ -17,6 +17,7 @@ from api.cli_eval import add_eval_parser
 from api.cli_kb import add_kb_parser
 from api.cli_mfa import add_mfa_parser
 from api.cli_reorder import add_reorder_parser
+from api.cli_search import add_search_parser
 from commerce.shared.clock import BOGOTA
 from infra.settings import Settings, SettingsError
 
@@ -97,10 +98,17 @@ def cmd_worker(_args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     workers = start_background_workers(platform)
+    health = None
+    if platform.settings.worker_health_port:
+        from infra.health_server import serve_health
+
+        health = serve_health(platform, platform.settings.worker_health_port)
     _say(f"Worker en marcha (bus: {platform.publisher.name}). Ctrl+C para detener.")
     try:
         stop.wait()
     finally:
+        if health is not None:
+            health.shutdown()
         workers.stop()
         platform.close()
     return 0
@@ -218,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     mig = sub.add_parser("migrate", help="apply database migrations")
     mig.set_defaults(func=cmd_migrate)
     add_kb_parser(sub, settings=_settings)
+    add_search_parser(sub, settings=_settings)
     add_reorder_parser(sub)
     add_eval_parser(sub)
     add_mfa_parser(sub, settings=_settings)

@@ -41,6 +41,12 @@ from infra.checkpoints import forget_conversations, open_checkpointer
 from infra.db import make_engine, make_session_factory
 from infra.payments.sandbox import SandboxGateway
 from infra.product_index import build_product_index
+from infra.search_index import (
+    SEARCH_INDEXED_EVENTS,
+    ElasticsearchProductIndex,
+    build_search_index,
+    reindex_search_document,
+)
 from infra.settings import BusKind, Settings, get_settings, signing_secret
 from infra.worker import ReorderScheduler, run_worker
 from router.log import RoutingLogWriter
@@ -79,6 +85,8 @@ class Platform:
     login_throttle: LoginThrottle
     request_quotas: RequestQuotas
     product_index: SemanticProductIndex | None = None
+    # Product search's word side outside the database (MESTOCKER_SEARCH_BACKEND=elasticsearch), else None.
+    search_index: ElasticsearchProductIndex | None = None
     outbox_signal: threading.Event = field(default_factory=threading.Event)
     reorder_scheduler: ReorderScheduler = field(
         default_factory=lambda: ReorderScheduler(interval=timedelta(0), first_delay=timedelta(0)))
@@ -190,6 +198,7 @@ def bootstrap(
     publisher: Publisher | None = None,
     gateway: PaymentGateway | None = None,
     product_index: SemanticProductIndex | None = None,
+    search_index: ElasticsearchProductIndex | None = None,
     run_migrations: bool = True,
 ) -> Platform:
     """Build the platform: engine, migrations, message bus with injected dependencies, relay, consumers."""
@@ -206,6 +215,8 @@ def bootstrap(
     # The catalog's semantic index (opened at its first use): search and "similar" read it, the
     # product-index consumer keeps it current.
     product_index = product_index or build_product_index(settings)
+    # Elasticsearch for search's words when the settings choose it; the product-search consumer keeps it current.
+    search_index = search_index or build_search_index(settings)
     signal = threading.Event()
     dependencies: dict[str, Any] = {
         "gateway": gateway,
@@ -218,7 +229,7 @@ def bootstrap(
         command_handlers={cmd: inject(h, dependencies) for cmd, h in COMMAND_HANDLERS.items()},
         event_handlers={evt: [inject(h, dependencies) for h in hs] for evt, hs in EVENT_HANDLERS.items()},
         after_commit=[signal.set],
-        view_dependencies={"semantic": product_index},
+        view_dependencies={"semantic": product_index, "text_index": search_index},
     )
     scheduler = reorder_scheduler(settings)
     consumers = ConsumerGroup(
@@ -226,7 +237,10 @@ def bootstrap(
                             NOTIFIED_EVENTS),
          IdempotentConsumer("product-index", partial(reindex_product, index=product_index),
                             partial(UnitOfWork, session_factory), INDEXED_EVENTS),
-         *reorder_consumers(settings, scheduler, partial(UnitOfWork, session_factory))]
+         *reorder_consumers(settings, scheduler, partial(UnitOfWork, session_factory)),
+         *([IdempotentConsumer("product-search", partial(reindex_search_document, index=search_index),
+                               partial(UnitOfWork, session_factory), SEARCH_INDEXED_EVENTS)]
+           if search_index is not None else [])]
     )
     if isinstance(publisher, InProcessPublisher):
         publisher.subscribe(consumers)
@@ -236,7 +250,7 @@ def bootstrap(
                     consumers=consumers, gateway=gateway, jwt_secret=signing_secret(settings),
                     routing_log=routing_log, login_throttle=build_login_throttle(settings),
                     request_quotas=build_request_quotas(settings),
-                    product_index=product_index, outbox_signal=signal,
+                    product_index=product_index, search_index=search_index, outbox_signal=signal,
                     reorder_scheduler=scheduler)
 
 

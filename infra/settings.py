@@ -38,6 +38,11 @@ class ChromaMode(StrEnum):
 REDIS_STORAGE_SCHEMES = ("redis://", "rediss://", "redis+unix://", "redis+cluster://", "redis+sentinel://")
 
 
+class SearchBackend(StrEnum):
+    DATABASE = "database"  # SQLite FTS5 (embedded) or PostgreSQL full text: no extra server
+    ELASTICSEARCH = "elasticsearch"  # an Elasticsearch 9 index kept in sync from the outbox
+
+
 class SettingsError(ValueError):
     """Raised for unsafe or inconsistent configuration."""
 
@@ -80,6 +85,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     # Run the outbox relay, consumers and the reservation sweeper inside `mestocker serve`.
     embedded_worker: bool = True
+    # `mestocker worker` serves /healthz, /readyz and /metrics on this port (0: none), for probes.
+    worker_health_port: int = Field(default=0, ge=0, le=65535)
     relay_interval_seconds: float = Field(default=0.5, gt=0)
     sweeper_interval_seconds: float = Field(default=30.0, gt=0)
     # Finished Idempotency-Key rows (HTTP retries, confirmed tool calls) are kept this long, then purged.
@@ -93,6 +100,13 @@ class Settings(BaseSettings):
     reorder_large_sale_factor: float = Field(default=3.0, gt=0)
     reorder_large_sale_min_units: int = Field(default=10, ge=1)
     seed_password: str = ""
+    # Product search's word side (docs/deploy.md): the database's full text, or Elasticsearch (Spanish
+    # analyzer, infra/deploy/elasticsearch/products.json); an unreachable index falls back to the database.
+    search_backend: SearchBackend = SearchBackend.DATABASE
+    elasticsearch_url: str = ""
+    elasticsearch_index: str = "mestocker-products"
+    elasticsearch_api_key: str = ""
+    elasticsearch_timeout_s: float = Field(default=2.0, gt=0)
     # Language models (privacy router). Only what is configured exists; the offline model always does.
     local_llm_base_url: str = ""
     local_llm_model: str = ""
@@ -177,6 +191,8 @@ class Settings(BaseSettings):
             raise SettingsError("MESTOCKER_BUS=redis needs MESTOCKER_REDIS_URL")
         if self.bus == BusKind.KAFKA and not self.kafka_bootstrap_servers:
             raise SettingsError("MESTOCKER_BUS=kafka needs MESTOCKER_KAFKA_BOOTSTRAP_SERVERS")
+        if self.search_backend == SearchBackend.ELASTICSEARCH and not self.elasticsearch_url:
+            raise SettingsError("MESTOCKER_SEARCH_BACKEND=elasticsearch needs MESTOCKER_ELASTICSEARCH_URL")
         if self.chroma_mode == ChromaMode.HTTP and not self.chroma_url:
             raise SettingsError("MESTOCKER_CHROMA_MODE=http needs MESTOCKER_CHROMA_URL")
         return self
