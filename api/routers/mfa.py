@@ -11,7 +11,7 @@ since an admin without a second factor gets no token at all.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import Response
@@ -90,7 +90,7 @@ class RecoveryCodesRead(BaseModel):
     recovery_codes: list[str]
 
 
-UNAUTHENTICATED = {401: {"description": "Falta el token de acceso o no es válido"}}
+UNAUTHENTICATED: dict[int | str, dict[str, Any]] = {401: {"description": "Falta el token de acceso o no es válido"}}
 
 
 @router.get("", response_model=MfaStatus, summary="Second-factor status of the logged-in user",
