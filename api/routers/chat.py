@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.chat import MAX_MESSAGE_CHARS
 from agents.turns import ChatEvent, TurnResult
-from api.deps import ChatDep, CurrentPrincipal, PlatformDep
+from api.deps import ChatDep, ChatUser, PlatformDep
 from commerce.identity.channels import WEB, RecordChannelUse
 from commerce.identity.principal import Principal
 from infra.bootstrap import Platform
@@ -31,7 +31,7 @@ class MessageCreate(BaseModel):
 
 @router.post("/threads/{thread_id}/messages", response_model=TurnResult,
              summary="Send a message and get the assistant's turn (agent, reply, tool calls, routing)")
-def send_message(thread_id: ThreadId, body: MessageCreate, chat: ChatDep, principal: CurrentPrincipal,
+def send_message(thread_id: ThreadId, body: MessageCreate, chat: ChatDep, principal: ChatUser,
                  platform: PlatformDep) -> TurnResult:
     _used_web(platform, principal)
     return chat.send(principal=principal, thread_id=thread_id, message=body.message, channel="web")
@@ -40,7 +40,7 @@ def send_message(thread_id: ThreadId, body: MessageCreate, chat: ChatDep, princi
 @router.post("/threads/{thread_id}/messages/stream", response_class=StreamingResponse,
              summary="The same turn as Server-Sent Events: agent, tool_call, token… then final")
 def stream_message(thread_id: ThreadId, body: MessageCreate, chat: ChatDep,
-                   principal: CurrentPrincipal, platform: PlatformDep) -> StreamingResponse:
+                   principal: ChatUser, platform: PlatformDep) -> StreamingResponse:
     _used_web(platform, principal)
     events = chat.stream(principal=principal, thread_id=thread_id, message=body.message, channel="web")
     first = next(events)  # bad input fails here, as a plain HTTP error, before the stream starts
@@ -49,7 +49,7 @@ def stream_message(thread_id: ThreadId, body: MessageCreate, chat: ChatDep,
 
 
 @router.get("/threads/{thread_id}", summary="The visible messages of one of your conversations")
-def get_thread(thread_id: ThreadId, chat: ChatDep, principal: CurrentPrincipal) -> dict[str, Any]:
+def get_thread(thread_id: ThreadId, chat: ChatDep, principal: ChatUser) -> dict[str, Any]:
     return {"thread_id": thread_id, "messages": chat.history(principal=principal, thread_id=thread_id)}
 
 

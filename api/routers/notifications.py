@@ -13,8 +13,8 @@ from anyio.to_thread import run_sync
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from api.deps import CurrentPrincipal, PlatformDep, oauth2_scheme, principal_from_token
-from commerce.identity.principal import Principal
+from api.deps import NotificationReader, PlatformDep, oauth2_scheme, principal_from_token
+from commerce.identity.principal import Principal, Scope
 from commerce.notifications import NotificationRead, list_notifications
 from infra.channels.web_push import WebPushHub
 
@@ -40,7 +40,9 @@ def get_stream_principal(
     access_token: Annotated[str | None, Query(description="El token, para EventSource (no envía cabeceras)")] = None,
 ) -> Principal:
     """The caller, from the Authorization header or the `access_token` query parameter."""
-    return principal_from_token(request, token or access_token)
+    principal = principal_from_token(request, token or access_token)
+    principal.require(Scope.NOTIFICATIONS_READ)
+    return principal
 
 
 def get_web_push(request: Request) -> WebPushHub:
@@ -91,7 +93,7 @@ async def _notification_frames(request: Request, hub: WebPushHub, user_id: int) 
 
 @router.get("", response_model=list[NotificationRead],
             summary="The caller's recent notifications (what a closed page missed), newest first")
-def recent_notifications(principal: CurrentPrincipal, platform: PlatformDep,
+def recent_notifications(principal: NotificationReader, platform: PlatformDep,
                          limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[NotificationRead]:
     with platform.read_uow() as uow:
         return list_notifications(uow=uow, principal=principal, limit=limit)

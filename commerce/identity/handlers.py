@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from commerce.identity import credentials, sessions
+from commerce.identity import clients, credentials, sessions
 from commerce.shared.commands import Command
 
 COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
@@ -13,4 +13,6 @@ COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
     sessions.IssueRefreshToken: sessions.issue_refresh_token,
     sessions.RotateRefreshToken: sessions.rotate_refresh_token,
     sessions.RevokeRefreshFamily: sessions.revoke_refresh_family,
+    clients.CreateServiceClient: clients.create_service_client,
+    clients.RevokeServiceClient: clients.revoke_service_client,
 }

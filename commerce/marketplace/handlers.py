@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from commerce.identity.principal import Principal, Scope
+from commerce.identity.principal import Principal, Scope, hidden
 from commerce.marketplace import commands
 from commerce.marketplace.models import Order, OrderLine, Payment, Product, Seller
 from commerce.marketplace.order_request import check_order_request
@@ -24,23 +24,34 @@ def load_order(uow: UnitOfWork, order_id: str, *, lock: bool = False) -> Order:
     """The order with `order_id` (case-insensitive), or NotFound."""
     order = uow.session.get(Order, order_id.strip().upper(), with_for_update=lock or None)
     if order is None:
-        raise NotFound(f"No encontramos el pedido {order_id}.")
+        raise order_not_found(order_id)
     return order
 
 
+def order_not_found(order_id: str) -> NotFound:
+    """The one answer for a missing order and for someone else's: order ids are sequential, not a way to count."""
+    return hidden(f"No encontramos el pedido {order_id.strip().upper()}.")
+
+
+def may_see_order(principal: Principal, order: Order) -> bool:
+    """Buyers see their own orders, sellers the orders with their products, staff (and platform services) all."""
+    if principal.cross_tenant or (principal.buyer_id and principal.buyer_id == order.buyer_id):
+        return True
+    return bool(principal.seller_id and any(line.seller_id == principal.seller_id for line in order.lines))
+
+
 def authorize_order(principal: Principal, order: Order) -> None:
-    """Buyers see their own orders, sellers the orders with their products, staff all."""
-    if principal.is_staff or (principal.buyer_id and principal.buyer_id == order.buyer_id):
-        return
-    if principal.seller_id and any(line.seller_id == principal.seller_id for line in order.lines):
-        return
-    raise NotAuthorized(f"No tienes permiso para ver el pedido {order.id}.")
+    """NotFound, as for a missing id, unless the principal may see the order."""
+    if not may_see_order(principal, order):
+        raise order_not_found(order.id)
 
 
 def authorize_buyer_action(actor: Principal, order: Order) -> None:
-    """Only the order's buyer (or staff) with the orders:write scope may pay or cancel it."""
+    """Only the order's buyer (or staff) with the orders:write scope may pay or cancel it; whoever may not
+    even see it is told it does not exist."""
     actor.require(Scope.ORDERS_WRITE)
-    if not actor.is_staff and actor.buyer_id != order.buyer_id:
+    authorize_order(actor, order)
+    if not actor.cross_tenant and actor.buyer_id != order.buyer_id:
         raise NotAuthorized(f"No tienes permiso para modificar el pedido {order.id}.")
 
 
@@ -170,7 +181,7 @@ def update_price(cmd: commands.UpdatePrice, uow: UnitOfWork) -> int:
 
 def register_seller(cmd: commands.RegisterSeller, uow: UnitOfWork) -> str:
     """Register a seller after validating the NIT's DIAN check digit."""
-    if not cmd.actor.is_staff:
+    if not cmd.actor.holds(Scope.SELLERS_ADMIN):
         raise NotAuthorized("Solo el equipo de MeStocker puede registrar vendedores.")
     nit = normalize_nit(cmd.nit)
     if uow.session.scalar(select(Seller.id).where(Seller.nit == nit)) is not None:
