@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from api.cli_clients import add_clients_parser
 from api.cli_eval import add_eval_parser
 from api.cli_kb import add_kb_parser
 from api.cli_reorder import add_reorder_parser
@@ -215,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_kb_parser(sub, settings=_settings)
     add_reorder_parser(sub)
     add_eval_parser(sub)
+    add_clients_parser(sub, settings=_settings)
     return parser
 
 
