@@ -16,9 +16,11 @@ from agents.turns import ChatEvent, TurnResult
 from api.deps import ChatDep, ChatUser, PlatformDep
 from commerce.identity.channels import WEB, RecordChannelUse
 from commerce.identity.principal import Principal
+from commerce.shared.errors import NotFound
 from infra.bootstrap import Platform
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
+THREAD_NOT_FOUND = "No encontré esa conversación."
 ThreadId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:\-]+$",
                                description="Identificador de la conversación (lo elige el cliente)")]
 
@@ -48,9 +50,14 @@ def stream_message(thread_id: ThreadId, body: MessageCreate, chat: ChatDep,
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-@router.get("/threads/{thread_id}", summary="The visible messages of one of your conversations")
+@router.get("/threads/{thread_id}", summary="The visible messages of one of your conversations",
+            responses={404: {"description": "No hay una conversación tuya con ese id (la de otra persona tampoco "
+                                            "existe para ti)"}})
 def get_thread(thread_id: ThreadId, chat: ChatDep, principal: ChatUser) -> dict[str, Any]:
-    return {"thread_id": thread_id, "messages": chat.history(principal=principal, thread_id=thread_id)}
+    messages = chat.history(principal=principal, thread_id=thread_id)
+    if not messages:  # thread ids are per user: someone else's id is simply not one of yours
+        raise NotFound(THREAD_NOT_FOUND)
+    return {"thread_id": thread_id, "messages": messages}
 
 
 def _used_web(platform: Platform, principal: Principal) -> None:

@@ -46,6 +46,15 @@ def authorize_order(principal: Principal, order: Order) -> None:
         raise order_not_found(order.id)
 
 
+def order_for_buyer_action(uow: UnitOfWork, actor: Principal, order_id: str, *, lock: bool = False) -> Order:
+    """The order `actor` may pay or cancel. The scope is checked before the look-up, so a caller without
+    orders:write learns nothing about which orders exist."""
+    actor.require(Scope.ORDERS_WRITE)
+    order = load_order(uow, order_id, lock=lock)
+    authorize_buyer_action(actor, order)
+    return order
+
+
 def authorize_buyer_action(actor: Principal, order: Order) -> None:
     """Only the order's buyer (or staff) with the orders:write scope may pay or cancel it; whoever may not
     even see it is told it does not exist."""
@@ -84,8 +93,7 @@ def mark_stock_reserved(event: events.StockReserved, uow: UnitOfWork) -> None:
 
 def pay_order(cmd: commands.PayOrder, uow: UnitOfWork, gateway: PaymentGateway) -> PaymentRead:
     """Flow 2: charge through the gateway; approval marks the order paid."""
-    order = load_order(uow, cmd.order_id, lock=True)
-    authorize_buyer_action(cmd.actor, order)
+    order = order_for_buyer_action(uow, cmd.actor, cmd.order_id, lock=True)
     if order.status_enum != OrderStatus.PENDING_PAYMENT:
         raise IllegalTransition(f"El pedido {order.id} está {STATUS_ES[order.status_enum]}: no se puede pagar.")
     attempt = len(order.payments) + 1
@@ -111,8 +119,7 @@ def pay_order(cmd: commands.PayOrder, uow: UnitOfWork, gateway: PaymentGateway) 
 
 def cancel_order(cmd: commands.CancelOrder, uow: UnitOfWork, gateway: PaymentGateway) -> str:
     """Cancel before payment, or refund a paid order that has not shipped; return the new status."""
-    order = load_order(uow, cmd.order_id, lock=True)
-    authorize_buyer_action(cmd.actor, order)
+    order = order_for_buyer_action(uow, cmd.actor, cmd.order_id, lock=True)
     _cancel(order, cmd.reason, gateway)
     return order.status
 
