@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Header, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
 
-from api.deps import BusDep, PlatformDep
+from api.deps import BusDep, CurrentPrincipal, PlatformDep
 from api.security import create_access_token
 from commerce.identity.clients import authenticate_client
 from commerce.identity.principal import Principal, parse_scopes
@@ -192,3 +192,23 @@ def refresh(request: Request, platform: PlatformDep, bus: BusDep, body: RefreshR
 def logout(bus: BusDep, body: RefreshRequest) -> Response:
     bus.handle(RevokeRefreshFamily(token=body.refresh_token))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+class CallerRead(BaseModel):
+    """Who a token speaks for, as the API sees it on this request."""
+
+    kind: str = Field(description="user o service")
+    role: str
+    email: str
+    scopes: list[str]
+    seller_id: str | None
+    buyer_id: str | None
+    client_id: str | None
+
+
+@router.get("/me", response_model=CallerRead,
+            summary="The caller behind the token: kind, role and the scopes it holds now (narrowed, current role)")
+def whoami(principal: CurrentPrincipal) -> CallerRead:
+    return CallerRead(kind=str(principal.kind), role=str(principal.role), email=principal.email,
+                      scopes=sorted(principal.scopes), seller_id=principal.seller_id, buyer_id=principal.buyer_id,
+                      client_id=principal.client_id)

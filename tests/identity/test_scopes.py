@@ -107,3 +107,10 @@ def test_unsupported_grant_types_are_400(client: TestClient) -> None:
                                                     "password": DEMO_PASSWORD})
     assert response.status_code == 400 and response.json()["code"] == "unsupported_grant_type"
     assert client.post("/v1/auth/token", data={"username": LAURA}).status_code == 422
+
+
+def test_me_shows_the_scopes_the_token_holds_now(client: TestClient) -> None:
+    me = client.get("/v1/auth/me", headers=bearer(token(client, LAURA, "orders:read")["access_token"])).json()
+    assert me == {"kind": "user", "role": "comprador", "email": LAURA, "scopes": ["orders:read"],
+                  "seller_id": None, "buyer_id": "BUY-001", "client_id": None}
+    assert client.get("/v1/auth/me").status_code == 401
