@@ -8,18 +8,21 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from api.cli import main
 from commerce.identity.clients import CreateServiceClient, ServiceClient
 from commerce.identity.passwords import verify_password
 from commerce.identity.principal import WORKER, Scope
 from commerce.shared.errors import NotAuthorized
+from infra import migrate
 from infra.bootstrap import Platform
 from infra.settings import Settings
 from infra.worker import ReorderScheduler
-from tests.security.conftest import bearer
+from tests.security.conftest import BOTH_BACKENDS, bearer
 
 
 @pytest.fixture
@@ -162,3 +165,14 @@ def test_the_worker_runs_cycles_as_a_least_privileged_service(platform: Platform
 def test_create_service_client_is_a_command(platform: Platform) -> None:
     created = platform.bus.handle(CreateServiceClient(name="direct", scopes=["catalog:read"]))
     assert created.client.client_id.startswith("cli_") and len(created.secret) >= 40
+
+
+@BOTH_BACKENDS
+def test_0011_downgrades_upgrades_and_matches_the_model(platform: Platform) -> None:
+    migrate.downgrade(platform.engine, "0010")
+    assert not inspect(platform.engine).has_table("service_clients")
+    assert "scopes" not in {c["name"] for c in inspect(platform.engine).get_columns("refresh_tokens")}
+    migrate.upgrade(platform.engine)
+    with platform.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), migrate.target_metadata())
+    assert [d for d in diff if "service_clients" in str(d) or "refresh_tokens" in str(d)] == []
