@@ -224,9 +224,9 @@ def report(results: list[WrkResult], decode_us: float, principal_us: float, seco
         "requests/s). In-process, without HTTP: the JWT decode (HS256, PyJWT) takes "
         f"{decode_us:.0f} µs, and `principal_from_token` as a whole (decode + one primary-key read of the user "
         f"on a read-only session + narrowing) {principal_us:.0f} µs per call.",
-        f"- The in-process split says where the auth path's time goes: the database read of the principal, not "
-        f"the JWT. It is kept on purpose (a deactivated user or revoked client stops at the next request); a "
-        f"short-lived principal cache would trade that promptness for speed and is not built.",
+        "- The in-process split says where the auth path's time goes: the database read of the principal, not "
+        "the JWT. It is kept on purpose (a deactivated user or revoked client stops at the next request); a "
+        "short-lived principal cache would trade that promptness for speed and is not built.",
         f"- **Logins** ({results[3].requests_per_second:.1f}/s here) cost one Argon2id verification each, and "
         "that is the ceiling by design: a brute-force run is slow before the throttle even locks it out.",
         "- **Refreshes** do no password work: one conditional UPDATE (spend) and one INSERT (next token) in a "
