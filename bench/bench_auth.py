@@ -61,18 +61,23 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+def parse_wrk(name: str, connections: int, out: str) -> WrkResult:
+    """The numbers of one `wrk --latency` run."""
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    if len(latency) < 2 or rate is None or total is None:
+        raise RuntimeError(f"{name}: wrk's output has no latency distribution or rate:\n{out}")
+    bad = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    bad += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return WrkResult(name=name, connections=connections, requests_per_second=float(rate.group(1)),
+                     p50_ms=_ms(latency["50"]), p99_ms=_ms(latency["99"]), requests=int(total.group(1)), bad=bad)
+
+
 def wrk(name: str, url: str, script: Path, *, seconds: int, threads: int, connections: int) -> WrkResult:
     out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
                           "--latency", "-s", str(script), url], capture_output=True, text=True, check=True).stdout
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
-    if len(latency) < 2:
-        raise RuntimeError(f"{name}: no latency distribution in wrk's output:\n{out}")
-    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    bad = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
-    bad += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
-    return WrkResult(name=name, connections=connections,
-                     requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-                     p50_ms=_ms(latency["50"]), p99_ms=_ms(latency["99"]), requests=requests, bad=bad)
+    return parse_wrk(name, connections, out)
 
 
 def _lua(folder: Path, name: str, body: str) -> Path:
