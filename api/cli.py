@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from api.cli_clients import add_clients_parser
 from api.cli_eval import add_eval_parser
 from api.cli_kb import add_kb_parser
 from api.cli_mfa import add_mfa_parser
@@ -230,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_reorder_parser(sub)
     add_eval_parser(sub)
     add_mfa_parser(sub, settings=_settings)
+    add_clients_parser(sub, settings=_settings)
     return parser
 
 

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from agents.chat import ChatService
 from api.security import decode_access_token
+from commerce.identity import clients
 from commerce.identity import services as identity
-from commerce.identity.principal import Principal
+from commerce.identity.principal import Principal, Scope
 from commerce.shared.errors import NotAuthenticated, NotAuthorized
 from commerce.shared.messagebus import MessageBus
 from commerce.shared.unit_of_work import UnitOfWork
@@ -52,10 +53,14 @@ def principal_from_token(request: Request, token: str | None) -> Principal:
     claimed = decode_access_token(token, secret=request.app.state.jwt_secret)
     platform: Platform = request.app.state.platform
     with platform.read_uow() as uow:
-        current = identity.get_principal(uow=uow, user_id=claimed.user_id)
+        if claimed.is_service and claimed.client_id is not None:  # a revoked client stops at once
+            current = clients.get_client_principal(uow=uow, client_id=claimed.client_id)
+        else:
+            current = identity.get_principal(uow=uow, user_id=claimed.user_id)
     if current is None:
         raise NotAuthenticated("Tu sesión ya no es válida: inicia sesión de nuevo.")
-    return current
+    # What the token was narrowed to, within what the account or client still holds.
+    return current.within(claimed.scopes)
 
 
 def get_principal(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
@@ -67,15 +72,16 @@ def get_chat(request: Request) -> ChatService:
     return chat
 
 
-def staff_only(refusal: str) -> Callable[[Principal], Principal]:
-    """A dependency that lets staff through and refuses anyone else with `refusal` (403)."""
+def holding(scope: Scope, refusal: str) -> Callable[[Principal], Principal]:
+    """A dependency for routes outside commerce (the router's log, the chat): the caller must hold `scope`,
+    or gets `refusal` (403) before anything is looked up."""
 
-    def require_staff(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
-        if not principal.is_staff:
+    def require_scope(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+        if not principal.holds(scope):
             raise NotAuthorized(refusal)
         return principal
 
-    return require_staff
+    return require_scope
 
 
 BusDep = Annotated[MessageBus, Depends(get_bus)]
@@ -84,7 +90,11 @@ ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 ChatDep = Annotated[ChatService, Depends(get_chat)]
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 # Each refusal names what was refused: reading the routing log is not operating the warehouse.
-RoutingLogReader = Annotated[Principal, Depends(staff_only(
-    "Solo un administrador puede ver el registro de enrutamiento."))]
-WarehouseStaff = Annotated[Principal, Depends(staff_only(
-    "Solo el equipo de bodega de MeStocker puede operar despachos."))]
+RoutingLogReader = Annotated[Principal, Depends(holding(
+    Scope.ROUTING_LOGS_READ, "Solo un administrador puede ver el registro de enrutamiento."))]
+WarehouseStaff = Annotated[Principal, Depends(holding(
+    Scope.FULFILLMENT_WRITE, "Solo el equipo de bodega de MeStocker puede operar despachos."))]
+ChatUser = Annotated[Principal, Depends(holding(
+    Scope.CHAT, "Tu acceso no incluye el chat (alcance chat:use)."))]
+NotificationReader = Annotated[Principal, Depends(holding(
+    Scope.NOTIFICATIONS_READ, "Tu acceso no incluye las notificaciones (alcance notifications:read)."))]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from commerce.fulfillment.models import PurchaseOrder, PurchaseOrderStatus
 from commerce.fulfillment.reorder_proposals import ProposalKind, ReorderProposal, TransferProposalStatus
-from commerce.identity.principal import Principal
+from commerce.identity.principal import Principal, Scope
 from commerce.marketplace.models import Order
 from commerce.shared import events
 from commerce.shared.clock import utcnow
@@ -209,6 +209,7 @@ def list_buyer_notifications(*, uow: UnitOfWork, principal: Principal, limit: in
 
 def list_notifications(*, uow: UnitOfWork, principal: Principal, limit: int = 20) -> list[NotificationRead]:
     """The caller's recent notifications: order news for a buyer, reorder proposals for a seller; newest first."""
+    principal.require(Scope.NOTIFICATIONS_READ)
     rows = list_buyer_notifications(uow=uow, principal=principal, limit=limit)
     if principal.seller_id:
         sellers = uow.session.scalars(

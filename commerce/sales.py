@@ -60,7 +60,7 @@ def _sales_by_product(uow: UnitOfWork, principal: Principal, since: datetime) ->
         .group_by(Movement.sku, Product.name)
         .order_by(revenue.desc(), Movement.sku)
     )
-    if not principal.is_staff:
+    if not principal.cross_tenant:
         stmt = stmt.where(SupplyItem.seller_id == (principal.seller_id or ""))
     return [ProductSalesRead(sku=sku, name=name, units=int(u or 0), revenue_cop=int(r or 0))
             for sku, name, u, r in uow.session.execute(stmt)]
@@ -71,7 +71,7 @@ def sales_summary(*, uow: UnitOfWork, principal: Principal, days: int = 30) -> S
     since = _window(days)
     products = _sales_by_product(uow, principal, since)
     return SalesSummaryRead(
-        seller_id=None if principal.is_staff else principal.seller_id, days=days, since=since,
+        seller_id=None if principal.cross_tenant else principal.seller_id, days=days, since=since,
         units=sum(p.units for p in products), revenue_cop=sum(p.revenue_cop for p in products), products=products,
     )
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from commerce.fulfillment.commands import ReleaseExpiredReservations
 from commerce.fulfillment.reorder import RunReorderCycle
 from commerce.fulfillment.reorder_triggers import sale_cycle_id
+from commerce.identity.principal import WORKER
 from commerce.shared.clock import to_bogota, utcnow
 from commerce.shared.idempotency import PurgeIdempotencyKeys
 
@@ -44,11 +45,11 @@ class ReorderScheduler:
         now = now or utcnow()
         with self._lock:
             sales, self._sales = self._sales, {}
-            cycles = [RunReorderCycle(cycle_id=sale_cycle_id(seller, movement), seller_id=seller)
+            cycles = [RunReorderCycle(cycle_id=sale_cycle_id(seller, movement), seller_id=seller, actor=WORKER)
                       for movement, seller in sales.items()]
             if self._next_at is not None and now >= self._next_at:
                 start = self._slot_start(now)
-                cycles.append(RunReorderCycle(cycle_id=f"RC-S{to_bogota(start):%Y%m%d%H%M}-ALL"))
+                cycles.append(RunReorderCycle(cycle_id=f"RC-S{to_bogota(start):%Y%m%d%H%M}-ALL", actor=WORKER))
                 self._next_at = start + self.interval
         return cycles
 

@@ -13,14 +13,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.chat import MAX_MESSAGE_CHARS
 from agents.turns import ChatEvent, TurnResult
-from api.deps import ChatDep, CurrentPrincipal, PlatformDep
+from api.deps import ChatDep, ChatUser, PlatformDep
 from api.openapi_problems import event_stream
 from api.rate_limits import ChatTurnQuota
 from commerce.identity.channels import WEB, RecordChannelUse
 from commerce.identity.principal import Principal
+from commerce.shared.errors import NotFound
 from infra.bootstrap import Platform
 
 router = APIRouter(prefix="/v1/chat", tags=["chat"])
+THREAD_NOT_FOUND = "No encontré esa conversación."
 ThreadId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:\-]+$",
                                description="Identificador de la conversación (lo elige el cliente)")]
 
@@ -33,7 +35,7 @@ class MessageCreate(BaseModel):
 
 @router.post("/threads/{thread_id}/messages", response_model=TurnResult,
              summary="Send a message and get the assistant's turn (agent, reply, tool calls, routing)")
-def send_message(thread_id: ThreadId, body: MessageCreate, chat: ChatDep, principal: CurrentPrincipal,
+def send_message(thread_id: ThreadId, body: MessageCreate, chat: ChatDep, principal: ChatUser,
                  platform: PlatformDep, _quota: ChatTurnQuota) -> TurnResult:
     _used_web(platform, principal)
     return chat.send(principal=principal, thread_id=thread_id, message=body.message, channel="web")
@@ -43,7 +45,7 @@ def send_message(thread_id: ThreadId, body: MessageCreate, chat: ChatDep, princi
              summary="The same turn as Server-Sent Events: agent, tool_call, token… then final",
              responses=event_stream("Eventos `agent`, `tool_call`, `token`… y al final `final` (o `error`)"))
 def stream_message(thread_id: ThreadId, body: MessageCreate, chat: ChatDep,
-                   principal: CurrentPrincipal, platform: PlatformDep, _quota: ChatTurnQuota) -> StreamingResponse:
+                   principal: ChatUser, platform: PlatformDep, _quota: ChatTurnQuota) -> StreamingResponse:
     _used_web(platform, principal)
     events = chat.stream(principal=principal, thread_id=thread_id, message=body.message, channel="web")
     first = next(events)  # bad input fails here, as a plain HTTP error, before the stream starts
@@ -51,9 +53,14 @@ def stream_message(thread_id: ThreadId, body: MessageCreate, chat: ChatDep,
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-@router.get("/threads/{thread_id}", summary="The visible messages of one of your conversations")
-def get_thread(thread_id: ThreadId, chat: ChatDep, principal: CurrentPrincipal) -> dict[str, Any]:
-    return {"thread_id": thread_id, "messages": chat.history(principal=principal, thread_id=thread_id)}
+@router.get("/threads/{thread_id}", summary="The visible messages of one of your conversations",
+            responses={404: {"description": "No hay una conversación tuya con ese id (la de otra persona tampoco "
+                                            "existe para ti)"}})
+def get_thread(thread_id: ThreadId, chat: ChatDep, principal: ChatUser) -> dict[str, Any]:
+    messages = chat.history(principal=principal, thread_id=thread_id)
+    if not messages:  # thread ids are per user: someone else's id is simply not one of yours
+        raise NotFound(THREAD_NOT_FOUND)
+    return {"thread_id": thread_id, "messages": messages}
 
 
 def _used_web(platform: Platform, principal: Principal) -> None:

@@ -21,6 +21,12 @@ OrderId = Annotated[str, Path(min_length=1, max_length=32)]
 PurchaseOrderId = Annotated[str, Path(min_length=1, max_length=20)]
 
 
+class Rejection(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    reason: str = Field(default="", max_length=200)
+
+
 class ShipmentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -75,4 +81,21 @@ def send_purchase_order(po_id: PurchaseOrderId, platform: PlatformDep, principal
 def receive_purchase_order(po_id: PurchaseOrderId, platform: PlatformDep,
                            principal: WarehouseStaff) -> PurchaseOrderRead:
     platform.bus.handle(commands.ReceivePurchaseOrder(purchase_order_id=po_id.upper(), actor=principal))
+    return _read_po(platform, principal, po_id)
+
+
+@router.post("/purchase-orders/{po_id}/approval", response_model=PurchaseOrderRead,
+             summary="Approve a purchase-order draft (its seller, or a client with reorder:approve)")
+def approve_purchase_order(po_id: PurchaseOrderId, platform: PlatformDep,
+                           principal: CurrentPrincipal) -> PurchaseOrderRead:
+    platform.bus.handle(commands.ApprovePurchaseOrder(purchase_order_id=po_id.upper(), actor=principal))
+    return _read_po(platform, principal, po_id)
+
+
+@router.post("/purchase-orders/{po_id}/rejection", response_model=PurchaseOrderRead,
+             summary="Reject a purchase-order draft: it is cancelled and its proposals rest a while")
+def reject_purchase_order(po_id: PurchaseOrderId, body: Rejection, platform: PlatformDep,
+                          principal: CurrentPrincipal) -> PurchaseOrderRead:
+    platform.bus.handle(commands.RejectPurchaseOrder(purchase_order_id=po_id.upper(), reason=body.reason,
+                                                     actor=principal))
     return _read_po(platform, principal, po_id)

@@ -13,9 +13,9 @@ from anyio.to_thread import run_sync
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from api.deps import CurrentPrincipal, PlatformDep, oauth2_scheme, principal_from_token
+from api.deps import NotificationReader, PlatformDep, oauth2_scheme, principal_from_token
 from api.openapi_problems import event_stream
-from commerce.identity.principal import Principal
+from commerce.identity.principal import Principal, Scope
 from commerce.notifications import NotificationRead, list_notifications
 from infra.channels.web_push import WebPushHub
 
@@ -41,7 +41,9 @@ def get_stream_principal(
     access_token: Annotated[str | None, Query(description="El token, para EventSource (no envía cabeceras)")] = None,
 ) -> Principal:
     """The caller, from the Authorization header or the `access_token` query parameter."""
-    return principal_from_token(request, token or access_token)
+    principal = principal_from_token(request, token or access_token)
+    principal.require(Scope.NOTIFICATIONS_READ)
+    return principal
 
 
 def get_web_push(request: Request) -> WebPushHub:
@@ -92,7 +94,7 @@ async def _notification_frames(request: Request, hub: WebPushHub, user_id: int) 
 
 @router.get("", response_model=list[NotificationRead],
             summary="The caller's recent notifications (what a closed page missed), newest first")
-def recent_notifications(principal: CurrentPrincipal, platform: PlatformDep,
+def recent_notifications(principal: NotificationReader, platform: PlatformDep,
                          limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[NotificationRead]:
     with platform.read_uow() as uow:
         return list_notifications(uow=uow, principal=principal, limit=limit)

@@ -23,7 +23,8 @@ class SellerCreate(BaseModel):
     nit: str = Field(min_length=5, max_length=20, examples=["800.197.268-4"],
                      description="NIT con dígito de verificación de la DIAN")
     city: str = Field(min_length=2, max_length=80, examples=["Bogotá D.C."])
-    contact_email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    contact_email: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                               examples=["ventas@nuevatienda.example.co"])
 
 
 @router.post("", status_code=201, response_model=SellerRead,

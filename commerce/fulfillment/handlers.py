@@ -161,12 +161,14 @@ def queue_paid_order(event: events.OrderPaid, uow: UnitOfWork) -> None:
         uow.session.add(Shipment(order_id=event.order_id, warehouse=reservations[0].warehouse))
 
 
+WAREHOUSE_ONLY = "Solo el equipo de bodega de MeStocker puede operar despachos."
+
+
 def _require_warehouse_staff(actor: Principal) -> None:
-    """Picking, shipping and delivering are MeStocker's warehouse work: staff only, never a seller
-    (a seller's inventory:write scope covers its own stock, not other buyers' orders)."""
-    actor.require(Scope.INVENTORY_WRITE)
-    if not actor.is_staff:
-        raise NotAuthorized("Solo el equipo de bodega de MeStocker puede operar despachos.")
+    """Picking, shipping and delivering are MeStocker's warehouse work (fulfillment:write), across every
+    seller's orders, never a seller's (a seller's inventory:write scope covers its own stock only)."""
+    if not actor.holds(Scope.FULFILLMENT_WRITE) or not actor.cross_tenant:
+        raise NotAuthorized(WAREHOUSE_ONLY)
 
 
 def start_picking(cmd: commands.StartPicking, uow: UnitOfWork) -> None:
@@ -256,9 +258,10 @@ def create_purchase_order(cmd: commands.CreatePurchaseOrder, uow: UnitOfWork) ->
     """Draft a purchase order to a supplier; return its id."""
     cmd.actor.require(Scope.PURCHASING_WRITE)
     supplier = uow.session.get(Supplier, cmd.supplier_id)
+    missing = f"No existe el proveedor {cmd.supplier_id}."
     if supplier is None:
-        raise NotFound(f"No existe el proveedor {cmd.supplier_id}.")
-    cmd.actor.require_seller(supplier.seller_id, f"el proveedor {cmd.supplier_id}")
+        raise NotFound(missing)
+    cmd.actor.hide_unless_seller(supplier.seller_id, missing)
     load_warehouse(uow, cmd.warehouse)
     po = PurchaseOrder(
         id=f"PO-{next_value(uow, 'purchase_order'):04d}", supplier_id=supplier.id, seller_id=supplier.seller_id,
@@ -275,12 +278,22 @@ def create_purchase_order(cmd: commands.CreatePurchaseOrder, uow: UnitOfWork) ->
     return po.id
 
 
-def _po_for_change(uow: UnitOfWork, po_id: str, actor: Principal, target: PurchaseOrderStatus) -> PurchaseOrder:
-    actor.require(Scope.PURCHASING_WRITE)
+# Who may move a purchase order to each state: the seller decides on drafts, the warehouse ships and receives.
+PO_SCOPES: dict[PurchaseOrderStatus, Scope] = {
+    PurchaseOrderStatus.APPROVED: Scope.REORDER_APPROVE,
+    PurchaseOrderStatus.SENT: Scope.FULFILLMENT_WRITE,
+    PurchaseOrderStatus.RECEIVED: Scope.FULFILLMENT_WRITE,
+}
+
+
+def _po_for_change(uow: UnitOfWork, po_id: str, actor: Principal, target: PurchaseOrderStatus,
+                   scope: Scope | None = None) -> PurchaseOrder:
+    actor.require(scope or PO_SCOPES.get(target, Scope.PURCHASING_WRITE))
     po = uow.session.get(PurchaseOrder, po_id, with_for_update=True)
+    missing = f"No existe la orden de compra {po_id}."
     if po is None:
-        raise NotFound(f"No existe la orden de compra {po_id}.")
-    actor.require_seller(po.seller_id, f"la orden de compra {po_id}")
+        raise NotFound(missing)
+    actor.hide_unless_seller(po.seller_id, missing)
     if target not in PO_TRANSITIONS[PurchaseOrderStatus(po.status)]:
         raise IllegalTransition(f"La orden de compra {po_id} está en estado {po.status} y no puede pasar a {target}.")
     po.status = target
@@ -297,12 +310,13 @@ def approve_purchase_order(cmd: commands.ApprovePurchaseOrder, uow: UnitOfWork) 
 def reject_purchase_order(cmd: commands.RejectPurchaseOrder, uow: UnitOfWork) -> None:
     """Turn down a draft: it is cancelled with the reason, and its proposals are marked rejected so the
     next cycles leave those SKUs alone for a while (reorder_proposals.covered_pairs)."""
-    cmd.actor.require(Scope.PURCHASING_WRITE)
+    cmd.actor.require(Scope.REORDER_APPROVE)
     po = uow.session.get(PurchaseOrder, cmd.purchase_order_id, with_for_update=True)
     if po is not None:
-        cmd.actor.require_seller(po.seller_id, f"la orden de compra {po.id}")
+        cmd.actor.hide_unless_seller(po.seller_id, f"No existe la orden de compra {cmd.purchase_order_id}.")
         reorder_proposals.ensure_rejectable(po.id, po.status)
-    po = _po_for_change(uow, cmd.purchase_order_id, cmd.actor, PurchaseOrderStatus.CANCELLED)
+    po = _po_for_change(uow, cmd.purchase_order_id, cmd.actor, PurchaseOrderStatus.CANCELLED,
+                        Scope.REORDER_APPROVE)
     po.note = f"Rechazada: {cmd.reason}" if cmd.reason else "Rechazada por el vendedor"
     reorder_proposals.mark_rejected(uow=uow, purchase_order_id=po.id)
 

@@ -60,9 +60,10 @@ def get_purchase_order(*, uow: UnitOfWork, principal: Principal, purchase_order_
     """One purchase order, if the principal is its seller or staff."""
     principal.require(Scope.PURCHASING_READ)
     po = uow.session.get(PurchaseOrder, purchase_order_id.strip().upper())
+    missing = f"No existe la orden de compra {purchase_order_id.strip().upper()}."
     if po is None:
-        raise NotFound(f"No existe la orden de compra {purchase_order_id}.")
-    principal.require_seller(po.seller_id, f"la orden de compra {po.id}")
+        raise NotFound(missing)
+    principal.hide_unless_seller(po.seller_id, missing)
     return PurchaseOrderRead.model_validate(po)
 
 
@@ -70,7 +71,7 @@ def preview_purchase_order_approval(
     *, uow: UnitOfWork, principal: Principal, purchase_order_id: str
 ) -> PurchaseOrderApprovalPreview:
     """What `ApprovePurchaseOrder` would approve, or the error it would raise."""
-    principal.require(Scope.PURCHASING_WRITE)
+    principal.require(Scope.REORDER_APPROVE)
     po = get_purchase_order(uow=uow, principal=principal, purchase_order_id=purchase_order_id)
     if PurchaseOrderStatus.APPROVED not in PO_TRANSITIONS[PurchaseOrderStatus(po.status)]:
         raise IllegalTransition(f"La orden de compra {po.id} está en estado {po.status} y no se puede aprobar.")

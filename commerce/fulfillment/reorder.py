@@ -153,8 +153,8 @@ def plan(
 
 
 def _scope(actor: Principal, seller_id: str | None) -> str | None:
-    actor.require(Scope.PURCHASING_WRITE)
-    if seller_id is None and not actor.is_staff:
+    actor.require(Scope.REORDER_RUN)
+    if seller_id is None and not actor.cross_tenant:
         seller_id = actor.seller_id or ""
     if seller_id is not None:
         actor.require_seller(seller_id, f"el reabastecimiento de {seller_id}")

@@ -154,13 +154,13 @@ def list_proposals(
     *, uow: UnitOfWork, principal: Principal, open_only: bool = True, seller_id: str | None = None
 ) -> list[ProposalRead]:
     """Reorder proposals the principal may see, newest first; by default only those still awaiting a decision."""
-    principal.require(Scope.PURCHASING_READ)
+    principal.require(Scope.REORDER_READ)
     stmt = (
         select(ReorderProposal, PurchaseOrder.status)
         .outerjoin(PurchaseOrder, PurchaseOrder.id == ReorderProposal.purchase_order_id)
         .order_by(ReorderProposal.created_at.desc(), ReorderProposal.id.desc())
     )
-    if not principal.is_staff:
+    if not principal.cross_tenant:
         stmt = stmt.where(ReorderProposal.seller_id == (principal.seller_id or ""))
     if seller_id:  # for a seller, another seller's id filters everything out
         stmt = stmt.where(ReorderProposal.seller_id == seller_id.strip().upper())
@@ -176,7 +176,7 @@ def list_proposals(
 
 def get_proposal(*, uow: UnitOfWork, principal: Principal, proposal_id: int) -> ProposalRead:
     """One proposal with its explanation; another seller's proposal does not exist for the caller."""
-    principal.require(Scope.PURCHASING_READ)
+    principal.require(Scope.REORDER_READ)
     proposal = uow.session.get(ReorderProposal, proposal_id)
     if proposal is None or not principal.owns_seller(proposal.seller_id):
         raise NotFound(f"No existe la propuesta de reorden {proposal_id}.")

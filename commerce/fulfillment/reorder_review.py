@@ -14,7 +14,7 @@ from commerce.shared.unit_of_work import UnitOfWork
 
 def preview_rejection(*, uow: UnitOfWork, principal: Principal, purchase_order_id: str) -> PurchaseOrderRead:
     """The draft `RejectPurchaseOrder` would reject, or the error it would raise."""
-    principal.require(Scope.PURCHASING_WRITE)
+    principal.require(Scope.REORDER_APPROVE)
     po = get_purchase_order(uow=uow, principal=principal, purchase_order_id=purchase_order_id)
     ensure_rejectable(po.id, po.status)
     return po

@@ -92,7 +92,7 @@ class UpdateReorderSettings(Command):
 
 def update_reorder_settings(cmd: UpdateReorderSettings, uow: UnitOfWork) -> ReorderSettings:
     """Store the seller's new settings and return them as the next cycle will use them."""
-    cmd.actor.require(Scope.PURCHASING_WRITE)
+    cmd.actor.require(Scope.REORDER_CONFIGURE)
     cmd.actor.require_seller(cmd.seller_id, f"la configuración de reorden de {cmd.seller_id}")
     for route, days in (cmd.transfer_lead_overrides or {}).items():
         origin, _, destination = route.partition(">")

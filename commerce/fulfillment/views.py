@@ -53,7 +53,7 @@ def list_low_stock(*, uow: UnitOfWork, principal: Principal, warehouse: str | No
     )
     if warehouse:
         stmt = stmt.where(StockLevel.warehouse == warehouse.strip().upper())
-    if not principal.is_staff:
+    if not principal.cross_tenant:
         stmt = stmt.where(SupplyItem.seller_id == (principal.seller_id or ""))
     return [
         LowStockRead(sku=lvl.sku, warehouse=lvl.warehouse, available=lvl.available,
@@ -82,6 +82,6 @@ def list_purchase_orders(
     stmt = select(PurchaseOrder).order_by(PurchaseOrder.created_at.desc(), PurchaseOrder.id.desc())
     if status:
         stmt = stmt.where(PurchaseOrder.status == status)
-    if not principal.is_staff:
+    if not principal.cross_tenant:
         stmt = stmt.where(PurchaseOrder.seller_id == (principal.seller_id or ""))
     return [PurchaseOrderRead.model_validate(po) for po in uow.session.scalars(stmt)]

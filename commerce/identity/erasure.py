@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from commerce.identity.principal import Principal
+from commerce.identity.principal import Principal, Scope
 from commerce.shared.commands import Command
 from commerce.shared.errors import NotAuthorized
 from commerce.shared.unit_of_work import UnitOfWork
@@ -43,7 +43,7 @@ class ErasureResult(BaseModel):
 def erase_subject_data(cmd: EraseSubjectData, uow: UnitOfWork, *, forget_routing_logs: RoutingLogEraser,
                        forget_conversations: ConversationEraser) -> ErasureResult:
     """Delete the subject's tickets and conversations and unlink their routing-log rows."""
-    if cmd.user_id != cmd.actor.user_id and not cmd.actor.is_staff:
+    if cmd.user_id != cmd.actor.user_id and not cmd.actor.holds(Scope.PRIVACY_ADMIN):
         raise NotAuthorized(REFUSAL)
     logs = forget_routing_logs(uow.session, cmd.user_id)
     tickets = uow.session.execute(delete(SupportTicket).where(SupportTicket.user_id == cmd.user_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from commerce.identity import credentials, mfa, phone_binding, sessions
+from commerce.identity import clients, credentials, mfa, phone_binding, sessions
 from commerce.shared.commands import Command
 
 COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
@@ -19,4 +19,6 @@ COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
     mfa.VerifySecondFactor: mfa.verify_second_factor,
     phone_binding.LinkWhatsAppNumber: phone_binding.link_whatsapp_number,
     phone_binding.CreateWebLinkCode: phone_binding.create_web_link_code,
+    clients.CreateServiceClient: clients.create_service_client,
+    clients.RevokeServiceClient: clients.revoke_service_client,
 }

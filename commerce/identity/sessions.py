@@ -49,6 +49,8 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None] = mapped_column(default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The scopes the login asked for (space-separated), carried by every token of the family; None: the role's.
+    scopes: Mapped[str | None] = mapped_column(String(1000), default=None)
 
 
 def digest(token: str) -> str:
@@ -78,6 +80,7 @@ class IssueRefreshToken(Command):
 
     user_id: StrictInt
     ttl_minutes: StrictInt = Field(gt=0)
+    scopes: list[StrictStr] | None = Field(default=None, max_length=64)  # a narrowed login's scopes
 
 
 class RotateRefreshToken(Command):
@@ -93,11 +96,12 @@ class RevokeRefreshFamily(Command):
     token: StrictStr = Field(max_length=200)
 
 
-def _issue(session: Session, *, user_id: int, family_id: str, ttl_minutes: int, now: datetime) -> IssuedRefreshToken:
+def _issue(session: Session, *, user_id: int, family_id: str, ttl_minutes: int, now: datetime,
+           scopes: str | None) -> IssuedRefreshToken:
     token = secrets.token_urlsafe(32)
     expires_at = now + timedelta(minutes=ttl_minutes)
     session.add(RefreshToken(family_id=family_id, user_id=user_id, token_hash=digest(token), issued_at=now,
-                             expires_at=expires_at))
+                             expires_at=expires_at, scopes=scopes))
     return IssuedRefreshToken(token=token, expires_at=expires_at)
 
 
@@ -109,8 +113,9 @@ def _revoke_family(session: Session, family_id: str, now: datetime) -> None:
 
 def issue_refresh_token(cmd: IssueRefreshToken, uow: UnitOfWork) -> IssuedRefreshToken:
     """The first token of a new family."""
+    scopes = " ".join(sorted(set(cmd.scopes))) if cmd.scopes is not None else None
     return _issue(uow.session, user_id=cmd.user_id, family_id=uuid.uuid4().hex, ttl_minutes=cmd.ttl_minutes,
-                  now=utcnow())
+                  now=utcnow(), scopes=scopes)
 
 
 def rotate_refresh_token(cmd: RotateRefreshToken, uow: UnitOfWork) -> Rotation:
@@ -138,8 +143,11 @@ def rotate_refresh_token(cmd: RotateRefreshToken, uow: UnitOfWork) -> Rotation:
     if not getattr(spent, "rowcount", 0):
         _revoke_family(session, row.family_id, now)
         return Rotation(refusal=REUSED)
-    issued = _issue(session, user_id=user.id, family_id=row.family_id, ttl_minutes=cmd.ttl_minutes, now=now)
-    return Rotation(principal=user.principal(), issued=issued)
+    issued = _issue(session, user_id=user.id, family_id=row.family_id, ttl_minutes=cmd.ttl_minutes, now=now,
+                    scopes=row.scopes)
+    # A narrowed login stays narrowed: the family's scopes, within what the role holds today.
+    principal = user.principal() if row.scopes is None else user.principal().within(row.scopes.split())
+    return Rotation(principal=principal, issued=issued)
 
 
 def revoke_refresh_family(cmd: RevokeRefreshFamily, uow: UnitOfWork) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from commerce.identity.principal import Principal, Scope
+from commerce.identity.principal import Principal, Scope, hidden
 from commerce.marketplace import commands
 from commerce.marketplace.models import Order, OrderLine, Payment, Product, Seller
 from commerce.marketplace.order_request import check_order_request
@@ -24,23 +24,43 @@ def load_order(uow: UnitOfWork, order_id: str, *, lock: bool = False) -> Order:
     """The order with `order_id` (case-insensitive), or NotFound."""
     order = uow.session.get(Order, order_id.strip().upper(), with_for_update=lock or None)
     if order is None:
-        raise NotFound(f"No encontramos el pedido {order_id}.")
+        raise order_not_found(order_id)
     return order
 
 
+def order_not_found(order_id: str) -> NotFound:
+    """The one answer for a missing order and for someone else's: order ids are sequential, not a way to count."""
+    return hidden(f"No encontramos el pedido {order_id.strip().upper()}.")
+
+
+def may_see_order(principal: Principal, order: Order) -> bool:
+    """Buyers see their own orders, sellers the orders with their products, staff (and platform services) all."""
+    if principal.cross_tenant or (principal.buyer_id and principal.buyer_id == order.buyer_id):
+        return True
+    return bool(principal.seller_id and any(line.seller_id == principal.seller_id for line in order.lines))
+
+
 def authorize_order(principal: Principal, order: Order) -> None:
-    """Buyers see their own orders, sellers the orders with their products, staff all."""
-    if principal.is_staff or (principal.buyer_id and principal.buyer_id == order.buyer_id):
-        return
-    if principal.seller_id and any(line.seller_id == principal.seller_id for line in order.lines):
-        return
-    raise NotAuthorized(f"No tienes permiso para ver el pedido {order.id}.")
+    """NotFound, as for a missing id, unless the principal may see the order."""
+    if not may_see_order(principal, order):
+        raise order_not_found(order.id)
+
+
+def order_for_buyer_action(uow: UnitOfWork, actor: Principal, order_id: str, *, lock: bool = False) -> Order:
+    """The order `actor` may pay or cancel. The scope is checked before the look-up, so a caller without
+    orders:write learns nothing about which orders exist."""
+    actor.require(Scope.ORDERS_WRITE)
+    order = load_order(uow, order_id, lock=lock)
+    authorize_buyer_action(actor, order)
+    return order
 
 
 def authorize_buyer_action(actor: Principal, order: Order) -> None:
-    """Only the order's buyer (or staff) with the orders:write scope may pay or cancel it."""
+    """Only the order's buyer (or staff) with the orders:write scope may pay or cancel it; whoever may not
+    even see it is told it does not exist."""
     actor.require(Scope.ORDERS_WRITE)
-    if not actor.is_staff and actor.buyer_id != order.buyer_id:
+    authorize_order(actor, order)
+    if not actor.cross_tenant and actor.buyer_id != order.buyer_id:
         raise NotAuthorized(f"No tienes permiso para modificar el pedido {order.id}.")
 
 
@@ -73,8 +93,7 @@ def mark_stock_reserved(event: events.StockReserved, uow: UnitOfWork) -> None:
 
 def pay_order(cmd: commands.PayOrder, uow: UnitOfWork, gateway: PaymentGateway) -> PaymentRead:
     """Flow 2: charge through the gateway; approval marks the order paid."""
-    order = load_order(uow, cmd.order_id, lock=True)
-    authorize_buyer_action(cmd.actor, order)
+    order = order_for_buyer_action(uow, cmd.actor, cmd.order_id, lock=True)
     if order.status_enum != OrderStatus.PENDING_PAYMENT:
         raise IllegalTransition(f"El pedido {order.id} está {STATUS_ES[order.status_enum]}: no se puede pagar.")
     attempt = len(order.payments) + 1
@@ -100,8 +119,7 @@ def pay_order(cmd: commands.PayOrder, uow: UnitOfWork, gateway: PaymentGateway) 
 
 def cancel_order(cmd: commands.CancelOrder, uow: UnitOfWork, gateway: PaymentGateway) -> str:
     """Cancel before payment, or refund a paid order that has not shipped; return the new status."""
-    order = load_order(uow, cmd.order_id, lock=True)
-    authorize_buyer_action(cmd.actor, order)
+    order = order_for_buyer_action(uow, cmd.actor, cmd.order_id, lock=True)
     _cancel(order, cmd.reason, gateway)
     return order.status
 
@@ -170,7 +188,7 @@ def update_price(cmd: commands.UpdatePrice, uow: UnitOfWork) -> int:
 
 def register_seller(cmd: commands.RegisterSeller, uow: UnitOfWork) -> str:
     """Register a seller after validating the NIT's DIAN check digit."""
-    if not cmd.actor.is_staff:
+    if not cmd.actor.holds(Scope.SELLERS_ADMIN):
         raise NotAuthorized("Solo el equipo de MeStocker puede registrar vendedores.")
     nit = normalize_nit(cmd.nit)
     if uow.session.scalar(select(Seller.id).where(Seller.nit == nit)) is not None:

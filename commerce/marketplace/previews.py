@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from commerce.identity.principal import Principal, Scope
 from commerce.marketplace import commands
-from commerce.marketplace.handlers import authorize_buyer_action, load_order, product_to_price
+from commerce.marketplace.handlers import order_for_buyer_action, product_to_price
 from commerce.marketplace.models import Product
 from commerce.marketplace.order_request import check_order_request
 from commerce.marketplace.order_state import STATUS_ES, OrderStatus, can_transition
@@ -64,8 +64,7 @@ def preview_place_order(*, uow: UnitOfWork, principal: Principal, cmd: commands.
 
 def preview_cancel_order(*, uow: UnitOfWork, principal: Principal, order_id: str) -> CancelOrderPreview:
     """Whether `CancelOrder` would cancel or refund the order, or the error it would raise."""
-    order = load_order(uow, order_id)
-    authorize_buyer_action(principal, order)
+    order = order_for_buyer_action(uow, principal, order_id)
     refund = bool(order.payments_to_refund())
     if not refund and not can_transition(order.status_enum, OrderStatus.CANCELLED):
         raise IllegalTransition(f"El pedido {order.id} está {STATUS_ES[order.status_enum]} y ya no se puede cancelar.")

@@ -15,7 +15,7 @@ from commerce.shared.unit_of_work import UnitOfWork
 
 def visible_to(principal: Principal, order: OrderRead) -> OrderRead:
     """`order` trimmed for `principal`: buyers and staff see it whole, sellers only their part."""
-    if principal.is_staff or (principal.buyer_id and principal.buyer_id == order.buyer_id):
+    if principal.cross_tenant or (principal.buyer_id and principal.buyer_id == order.buyer_id):
         return order
     own = [line for line in order.lines if line.seller_id == principal.seller_id]
     return order.model_copy(update={"lines": own, "payments": [], "total_cop": sum(ln.subtotal_cop for ln in own)})

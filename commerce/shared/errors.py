@@ -41,6 +41,18 @@ class NotAuthenticated(CommerceError):
     code = "not_authenticated"
 
 
+class InvalidScope(CommerceError):
+    """A token asked for a scope that does not exist or that the account or client does not hold (OAuth2)."""
+
+    code = "invalid_scope"
+
+
+class InvalidClient(NotAuthenticated):
+    """Unknown, revoked or wrong client credentials (OAuth2 `invalid_client`)."""
+
+    code = "invalid_client"
+
+
 class Conflict(CommerceError):
     code = "conflict"
 

@@ -50,8 +50,9 @@ def test_one_thread_id_never_reaches_another_users_conversation(client: TestClie
     laura = auth_headers(client, LAURA)
     client.post("/v1/chat/threads/shared/messages", json={"message": "¿dónde está mi pedido 1001?"}, headers=laura)
     seller = auth_headers(client, CAFE_SELLER)
-    history = client.get("/v1/chat/threads/shared", headers=seller).json()["messages"]
-    assert history == []
+    history = client.get("/v1/chat/threads/shared", headers=seller)
+    missing = client.get("/v1/chat/threads/never-used", headers=seller)
+    assert history.status_code == missing.status_code == 404 and history.json() == missing.json()
     assert len(client.get("/v1/chat/threads/shared", headers=laura).json()["messages"]) == 2
 
 

@@ -106,9 +106,12 @@ def test_another_seller_is_refused(platform: Platform, chat: ChatService) -> Non
     assert po_id is not None
     approve = chat.send(principal=TECH, thread_id="x", message=f"aprueba la {po_id}")
     assert approve.pending_confirmation is None
-    assert [(c.name, c.status) for c in approve.tool_calls] == [("approve_reorder", "denied")]
+    # Another seller's purchase order answers like a missing one (PO ids are sequential too).
+    assert [(c.name, c.status) for c in approve.tool_calls] == [("approve_reorder", "not_found")]
     reject = chat.send(principal=TECH, thread_id="y", message=f"rechaza la {po_id}")
-    assert [(c.name, c.status) for c in reject.tool_calls] == [("reject_reorder", "denied")]
+    assert [(c.name, c.status) for c in reject.tool_calls] == [("reject_reorder", "not_found")]
+    missing = chat.send(principal=TECH, thread_id="w", message="aprueba la PO-9999")
+    assert approve.reply == missing.reply.replace("PO-9999", po_id)
     explain = chat.send(principal=TECH, thread_id="z", message=f"explícame la {po_id}")
     assert [(c.name, c.status) for c in explain.tool_calls] == [("explain_reorder_proposal", "not_found")]
     assert po_status(platform, po_id) == "draft"

@@ -18,12 +18,13 @@ def _status(client: TestClient, order_id: str) -> tuple[str, int]:
     return body["status"], len(body["payments"])
 
 
-@pytest.mark.parametrize("who", [LAURA, TECH_SELLER, CAFE_SELLER])
-def test_nobody_but_the_buyer_pays_an_order(client: TestClient, who: str) -> None:
-    # ORD-1002 is Andrés's, pending payment, with a TEC-550 line (SEL-TECH).
+@pytest.mark.parametrize(("who", "expected"), [(LAURA, 404), (TECH_SELLER, 403), (CAFE_SELLER, 403)])
+def test_nobody_but_the_buyer_pays_an_order(client: TestClient, who: str, expected: int) -> None:
+    # ORD-1002 is Andrés's, pending payment, with a TEC-550 line (SEL-TECH). Another buyer may not even
+    # see it (404, as a missing order); sellers lack orders:write (403, whatever the order).
     before = _status(client, "ORD-1002")
     response = client.post("/v1/orders/ORD-1002/payments", json={}, headers=auth_headers(client, who))
-    assert response.status_code == 403, response.text
+    assert response.status_code == expected, response.text
     assert_no_leak(response.text)
     assert _status(client, "ORD-1002") == before
 
@@ -33,13 +34,15 @@ def test_the_buyer_pays_its_own_order(client: TestClient) -> None:
     assert response.status_code == 201 and response.json()["status"] == "approved"
 
 
-@pytest.mark.parametrize(("who", "order_id"), [(ANDRES, "ORD-1004"), (LAURA, "ORD-1002"),
-                                               (TECH_SELLER, "ORD-1004"), (TECH_SELLER, "ORD-1002")])
-def test_nobody_but_the_buyer_cancels_an_order(client: TestClient, who: str, order_id: str) -> None:
-    # A seller of a line (SEL-TECH in both) may see the order but not cancel or refund it.
+@pytest.mark.parametrize(("who", "order_id", "expected"), [(ANDRES, "ORD-1004", 404), (LAURA, "ORD-1002", 404),
+                                                           (TECH_SELLER, "ORD-1004", 403),
+                                                           (TECH_SELLER, "ORD-1002", 403)])
+def test_nobody_but_the_buyer_cancels_an_order(client: TestClient, who: str, order_id: str, expected: int) -> None:
+    # A seller of a line (SEL-TECH in both) may see the order but not cancel or refund it (403); another
+    # buyer is told the order does not exist (404).
     before = _status(client, order_id)
     response = client.post(f"/v1/orders/{order_id}/cancel", json={"reason": "x"}, headers=auth_headers(client, who))
-    assert response.status_code == 403, response.text
+    assert response.status_code == expected, response.text
     assert _status(client, order_id) == before
 
 

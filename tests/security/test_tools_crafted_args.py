@@ -83,13 +83,26 @@ def test_order_line_quantities_are_bounded(harness: Harness, quantity: int) -> N
     assert snapshot(harness.platform) == before
 
 
-@pytest.mark.parametrize(("principal", "order_id"), [(ANDRES, "ORD-1001"), (LAURA, "ORD-1002"), (CAFE, "ORD-1004"),
-                                                    (TECH, "ORD-1004")])
+@pytest.mark.parametrize(("principal", "order_id"), [(CAFE, "ORD-1004"), (TECH, "ORD-1004")])
 def test_cancelling_someone_elses_order_is_denied_before_asking(harness: Harness, principal: Any,
                                                                 order_id: str) -> None:
     before = snapshot(harness.platform)
     result = _result(harness.call(principal, "cancel_order", {"order_id": order_id, "reason": "porque sí"}))
     assert result["status"] == "denied" and result["data"] is None
+    assert snapshot(harness.platform) == before
+
+
+@pytest.mark.parametrize(("principal", "order_id"), [(ANDRES, "ORD-1001"), (LAURA, "ORD-1002")])
+@pytest.mark.parametrize("tool", ["cancel_order", "get_order", "track_shipment"])
+def test_another_buyers_order_answers_like_a_missing_one(harness: Harness, principal: Any, order_id: str,
+                                                         tool: str) -> None:
+    """Order ids are sequential: whether ORD-1002 exists must not be learnable from the chat."""
+    before = snapshot(harness.platform)
+    args: dict[str, Any] = {"order_id": order_id} | ({"reason": "porque sí"} if tool == "cancel_order" else {})
+    foreign = _result(harness.call(principal, tool, args))
+    missing = _result(harness.call(principal, tool, {**args, "order_id": "ORD-9999"}))
+    assert foreign["status"] == missing["status"] == "not_found" and foreign["data"] is None
+    assert foreign["message"] == missing["message"].replace("ORD-9999", order_id)
     assert snapshot(harness.platform) == before
 
 

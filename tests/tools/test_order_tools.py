@@ -20,11 +20,14 @@ def test_buyer_reads_own_order(harness: Harness) -> None:
 
 @pytest.mark.parametrize(("principal", "order_id"), [(LAURA, "ORD-1002"), (ANDRES, "ORD-1001"), (TECH, "ORD-1001")],
                          ids=["buyer-other-order", "other-buyer", "seller-not-in-order"])
-def test_order_of_someone_else_is_denied(harness: Harness, principal: Principal, order_id: str) -> None:
+def test_order_of_someone_else_is_not_found_like_a_missing_one(harness: Harness, principal: Principal,
+                                                              order_id: str) -> None:
     out = harness.call(principal, "get_order", {"order_id": order_id})
-    assert out.status == "denied"
+    missing = harness.call(principal, "get_order", {"order_id": "ORD-9999"}, thread="t-3")
+    assert out.status == missing.status == "not_found"
     assert out.result["data"] is None  # type: ignore[index]
-    assert harness.call(principal, "track_shipment", {"order_id": order_id}, thread="t-2").status == "denied"
+    assert out.result["message"] == missing.result["message"].replace("ORD-9999", order_id)  # type: ignore[index]
+    assert harness.call(principal, "track_shipment", {"order_id": order_id}, thread="t-2").status == "not_found"
 
 
 def test_seller_sees_only_own_lines_of_a_mixed_order(harness: Harness) -> None:
@@ -89,7 +92,7 @@ def test_cancel_paid_order_says_refund(harness: Harness, platform: Platform) -> 
 @pytest.mark.parametrize(
     ("principal", "args", "status"),
     [
-        (LAURA, {"order_id": "ORD-1002", "reason": "x"}, "denied"),  # Andrés's order
+        (LAURA, {"order_id": "ORD-1002", "reason": "x"}, "not_found"),  # Andrés's order: not hers to know of
         (TECH, {"order_id": "ORD-1002", "reason": "x"}, "denied"),  # a seller cannot cancel buyers' orders
         (LAURA, {"order_id": "ORD-1001", "reason": "x"}, "error"),  # already shipped
         (ANDRES, {"order_id": "ORD-1005", "reason": "x"}, "error"),  # already cancelled
