@@ -15,6 +15,7 @@ from api.routers import (
     fulfillment,
     health,
     inventory,
+    me,
     notifications,
     orders,
     privacy,
@@ -65,4 +66,5 @@ def create_app(platform: Platform | None = None, *, background_worker: bool | No
         app.include_router(module.router)
     app.include_router(whatsapp.router)
     app.include_router(reorder.router)
+    app.include_router(me.router)
     return app

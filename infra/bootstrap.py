@@ -38,6 +38,7 @@ from infra.channels.web_push import WebPushHub, build_web_push_hub
 from infra.channels.whatsapp_client import WhatsAppClient, WhatsAppConfig, build_whatsapp_client
 from infra.checkpoints import forget_conversations, open_checkpointer
 from infra.db import make_engine, make_session_factory
+from infra.erasure_storage import storage_compactor, vector_eraser
 from infra.payments.sandbox import SandboxGateway
 from infra.product_index import build_product_index
 from infra.settings import BusKind, Settings, get_settings, signing_secret
@@ -189,6 +190,8 @@ def bootstrap(
         # The erasure command's ports: the router's log and the chat's conversation store.
         "forget_routing_logs": routing_log.forget_user,
         "forget_conversations": partial(forget_conversations, settings),
+        "forget_vectors": vector_eraser(settings),
+        "compact_storage": storage_compactor(settings, engine),
     }
     bus = MessageBus(
         uow_factory=partial(UnitOfWork, session_factory),

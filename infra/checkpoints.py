@@ -10,6 +10,7 @@ from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
+from infra.erasure_storage import CHECKPOINT_TABLES, scrub_sqlite_file
 from infra.settings import Settings
 
 
@@ -26,6 +27,8 @@ def open_checkpointer(settings: Settings) -> tuple[BaseCheckpointSaver[Any], Cal
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(settings.checkpoints_path, check_same_thread=False, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
+        # A deleted thread's content is overwritten, not left in a free page (erasure, infra/erasure_storage.py).
+        conn.execute("PRAGMA secure_delete=ON")
         saver = SqliteSaver(conn)
         saver.setup()
         return saver, conn.close
@@ -45,11 +48,22 @@ def open_checkpointer(settings: Settings) -> tuple[BaseCheckpointSaver[Any], Cal
 def forget_conversations(settings: Settings, user_id: int) -> int:
     """Delete a user's conversations from the persistent store (an erasure request); return how many.
 
-    It opens the store for the erasure alone: the process that erases need not be chatting."""
+    It opens the store for the erasure alone: the process that erases need not be chatting. Then
+    the store's files are scrubbed: SQLite's WAL truncated and the file vacuumed, PostgreSQL's
+    checkpoint tables vacuumed, so the conversation is not left in a log or a free page."""
     from agents.threads import forget_owner
 
     saver, close = open_checkpointer(settings)
     try:
-        return forget_owner(saver, user_id)
+        forgotten = forget_owner(saver, user_id)
     finally:
         close()
+    if settings.is_sqlite:
+        scrub_sqlite_file(settings.checkpoints_path)
+    elif forgotten:
+        import psycopg
+
+        with psycopg.connect(libpq_url(settings.database_url), autocommit=True) as conn:
+            for table in CHECKPOINT_TABLES:
+                conn.execute(f"VACUUM {table}")  # type: ignore[arg-type]
+    return forgotten

@@ -52,6 +52,7 @@ class ErasureRequest(BaseModel):
 
     user_id: int | None = Field(default=None, ge=1, le=2**31 - 1,
                                 description="Solo administradores: el titular a borrar (si no, tú)")
+    close_account: bool = Field(default=False, description="También anonimiza la cuenta y el perfil de comprador")
 
 
 @router.get("/v1/routing-logs", response_model=list[RoutingLogRead],
@@ -65,7 +66,7 @@ def list_routing_logs(session: ReadSessionDep, _reader: RoutingLogReader, since:
              summary="Erase the caller's conversations, tickets and log links (an admin may name a user)")
 def request_erasure(body: ErasureRequest, bus: BusDep, principal: CurrentPrincipal) -> ErasureResult:
     result: ErasureResult = bus.handle(EraseSubjectData(user_id=body.user_id or principal.user_id,
-                                                        actor=principal))
+                                                        actor=principal, close_account=body.close_account))
     return result
 
 
