@@ -36,7 +36,7 @@ from infra.bus.relay import OutboxRelay
 from infra.channels.delivery import WebPush, run_delivery_loop
 from infra.channels.web_push import WebPushHub, build_web_push_hub
 from infra.channels.whatsapp_client import WhatsAppClient, WhatsAppConfig, build_whatsapp_client
-from infra.checkpoints import forget_conversations, open_checkpointer
+from infra.checkpoints import export_conversations, forget_conversations, open_checkpointer
 from infra.db import make_engine, make_session_factory
 from infra.erasure_storage import storage_compactor, vector_eraser
 from infra.payments.sandbox import SandboxGateway
@@ -192,6 +192,9 @@ def bootstrap(
         "forget_conversations": partial(forget_conversations, settings),
         "forget_vectors": vector_eraser(settings),
         "compact_storage": storage_compactor(settings, engine),
+        # The export's ports: the conversation store and the router's log.
+        "export_conversations": partial(export_conversations, settings),
+        "routing_rows_of": routing_log.rows_of,
     }
     bus = MessageBus(
         uow_factory=partial(UnitOfWork, session_factory),

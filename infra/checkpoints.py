@@ -67,3 +67,14 @@ def forget_conversations(settings: Settings, user_id: int) -> int:
             for table in CHECKPOINT_TABLES:
                 conn.execute(f"VACUUM {table}")  # type: ignore[arg-type]
     return forgotten
+
+
+def export_conversations(settings: Settings, user_id: int) -> list[dict[str, Any]]:
+    """A user's conversations (thread id and visible messages) from the persistent store, for an export."""
+    from agents.threads import owner_transcripts
+
+    saver, close = open_checkpointer(settings)
+    try:
+        return owner_transcripts(saver, user_id)
+    finally:
+        close()

@@ -3,11 +3,54 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from api.deps import BusDep, CurrentPrincipal
+from commerce.identity.consent import ConsentRead, GrantConsent, RevokeConsent, Withdrawal
+from commerce.identity.data_export import CorrectSubjectData, ExportSubjectData, SubjectExport
 from commerce.identity.erasure import EraseSubjectData, ErasureResult
 
 router = APIRouter(prefix="/v1/me", tags=["privacidad"])
+
+
+class Correction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: StrictStr | None = None
+    phone: StrictStr | None = None
+    email: StrictStr | None = None
+    address: StrictStr | None = None
+    city: StrictStr | None = None
+
+
+class Corrected(BaseModel):
+    corrected: list[str]
+
+
+class ConsentGrant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    international_transfer: bool = Field(default=True, description="Modelos de IA en la nube fuera de Colombia")
+    sensitive_data: bool = False
+
+
+class ConsentRevocation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    withdraw: Withdrawal = Withdrawal.ALL
+
+
+@router.get("/data", response_model=SubjectExport,
+            summary="Portable JSON export of everything held about the caller (a consulta, recorded)")
+def export_me(bus: BusDep, principal: CurrentPrincipal) -> SubjectExport:
+    export: SubjectExport = bus.handle(ExportSubjectData(actor=principal))
+    return export
+
+
+@router.patch("", response_model=Corrected, summary="Correct the caller's name, phone, email, address or city")
+def correct_me(body: Correction, bus: BusDep, principal: CurrentPrincipal) -> Corrected:
+    fields = body.model_dump(exclude_none=True)
+    return Corrected(corrected=bus.handle(CorrectSubjectData(actor=principal, **fields)))
 
 
 @router.delete("", response_model=ErasureResult,
@@ -16,3 +59,16 @@ def erase_me(bus: BusDep, principal: CurrentPrincipal) -> ErasureResult:
     result: ErasureResult = bus.handle(EraseSubjectData(user_id=principal.user_id, actor=principal,
                                                         close_account=True))
     return result
+
+
+@router.post("/consent", response_model=ConsentRead, summary="Give (or change) the processing authorisation")
+def grant(body: ConsentGrant, bus: BusDep, principal: CurrentPrincipal) -> ConsentRead:
+    record: ConsentRead = bus.handle(GrantConsent(actor=principal, channel="api", **body.model_dump()))
+    return record
+
+
+@router.post("/consent/revoke", summary="Revoke the authorisation, or only international transfer / sensitive data")
+def revoke(body: ConsentRevocation, bus: BusDep, principal: CurrentPrincipal) -> dict[str, bool]:
+    state = bus.handle(RevokeConsent(actor=principal, channel="api", withdraw=body.withdraw))
+    return {"granted": state.granted, "international_transfer": state.international_transfer,
+            "sensitive_data": state.sensitive_data}

@@ -24,9 +24,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from commerce.identity.audit import AuditAction, RecordAccess, append
 from commerce.identity.channels import ChannelSession
 from commerce.identity.models import User
 from commerce.identity.principal import Principal
+from commerce.identity.privacy_requests import RequestType, record_request
 from commerce.identity.sessions import RefreshToken
 from commerce.marketplace.models import Buyer, Cart
 from commerce.notifications import BuyerNotification
@@ -57,6 +59,8 @@ class EraseSubjectData(Command):
     user_id: int = Field(ge=1, le=2**31 - 1)
     actor: Principal
     close_account: bool = False
+    reason: str = Field(default="", max_length=300)
+    channel: str = Field(default="api", max_length=16)
 
 
 class ErasureResult(BaseModel):
@@ -147,6 +151,10 @@ def erase_subject_data(cmd: EraseSubjectData, uow: UnitOfWork, *, forget_routing
     responses = forget_idempotent_responses(session, cmd.user_id, identifiers)
     orders = _close_account(session, user) if cmd.close_account else 0
     vectors = forget_vectors(identifiers) if forget_vectors is not None else 0
+    record_request(session, user_id=cmd.user_id, type=RequestType.ERASURE, channel=cmd.channel)
+    append(session, RecordAccess(actor=cmd.actor, action=AuditAction.ERASURE, resource=f"user/{cmd.user_id}",
+                                 subject_user_id=cmd.user_id, reason=cmd.reason or "solicitud del titular",
+                                 channel=cmd.channel))
     if compact_storage is not None:
         uow.on_commit(compact_storage)
     # Last: the conversation store is not in this transaction, and erasing twice is harmless.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from commerce.identity import credentials, sessions
+from commerce.identity import audit, consent, credentials, data_export, sessions
 from commerce.shared.commands import Command
 
 COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
@@ -13,4 +13,10 @@ COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
     sessions.IssueRefreshToken: sessions.issue_refresh_token,
     sessions.RotateRefreshToken: sessions.rotate_refresh_token,
     sessions.RevokeRefreshFamily: sessions.revoke_refresh_family,
+    # Ley 1581: the data subject's rights and the access audit trail.
+    data_export.ExportSubjectData: data_export.export_subject_data,
+    data_export.CorrectSubjectData: data_export.correct_subject_data,
+    consent.GrantConsent: consent.grant_consent,
+    consent.RevokeConsent: consent.revoke_consent,
+    audit.RecordAccess: audit.record_access,
 }

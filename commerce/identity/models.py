@@ -34,7 +34,11 @@ class User(Aggregate, Base):
 
 
 class ConsentRecord(Base):
-    """A data-processing authorization given (or revoked) by a user, with its legal purpose."""
+    """A data-processing authorization given (or revoked) by a user, with its legal purpose.
+
+    Ley 1581 art. 9 and Decreto 1377 de 2013 art. 7: the proof of the authorization is kept, so a
+    record is never rewritten beyond its revocation; the exact text the person accepted is named
+    by its version and SHA-256 (commerce/identity/consent.py holds the texts)."""
 
     __tablename__ = "consent_records"
 
@@ -43,3 +47,8 @@ class ConsentRecord(Base):
     purpose: Mapped[str] = mapped_column(String(64))
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    text_version: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    text_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    channel: Mapped[str] = mapped_column(String(16), default="web", server_default="web")
+    sensitive_data: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    international_transfer: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
