@@ -92,3 +92,20 @@ def test_colombian_business_days_skip_weekends_and_holidays() -> None:
     # 15 business days from 2026-12-17 cross Christmas, New Year's Day and the Epiphany, moved to Monday 11 January.
     assert not is_business_day(date(2027, 1, 11))
     assert add_business_days(date(2026, 12, 17), 15) == date(2027, 1, 12)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_mestocker_audit_lists_the_entries(client: TestClient, settings: object, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from api.cli import main
+
+    client.get("/v1/me/data", headers=auth_headers(client, LAURA))
+    monkeypatch.setenv("MESTOCKER_DATA_DIR", str(settings.data_dir))  # type: ignore[attr-defined]
+    monkeypatch.setenv("MESTOCKER_DATABASE_URL", settings.database_url)  # type: ignore[attr-defined]
+    assert main(["audit", "--since", "1h", "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert [e["action"] for e in lines] == ["export"] and lines[0]["reason"] == "solicitud del titular"
+    assert main(["audit", "--since", "2999-01-01T00:00"]) == 0
+    assert "No hay registros" in capsys.readouterr().err
