@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from api.cli_audit import add_audit_parser
 from api.cli_eval import add_eval_parser
 from api.cli_kb import add_kb_parser
+from api.cli_keys import add_keys_parser
 from api.cli_reorder import add_reorder_parser
 from commerce.shared.clock import BOGOTA
 from infra.settings import Settings, SettingsError
@@ -217,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_reorder_parser(sub)
     add_eval_parser(sub)
     add_audit_parser(sub)
+    add_keys_parser(sub)
     return parser
 
 

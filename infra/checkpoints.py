@@ -10,6 +10,7 @@ from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
+from infra.crypto import KeyRing, checkpoint_serializer
 from infra.erasure_storage import CHECKPOINT_TABLES, scrub_sqlite_file
 from infra.settings import Settings
 
@@ -29,7 +30,7 @@ def open_checkpointer(settings: Settings) -> tuple[BaseCheckpointSaver[Any], Cal
         conn.execute("PRAGMA journal_mode=WAL")
         # A deleted thread's content is overwritten, not left in a free page (erasure, infra/erasure_storage.py).
         conn.execute("PRAGMA secure_delete=ON")
-        saver = SqliteSaver(conn)
+        saver = SqliteSaver(conn, serde=checkpoint_serializer(KeyRing(settings)))
         saver.setup()
         return saver, conn.close
     from langgraph.checkpoint.postgres import PostgresSaver
@@ -40,7 +41,7 @@ def open_checkpointer(settings: Settings) -> tuple[BaseCheckpointSaver[Any], Cal
         libpq_url(settings.database_url), min_size=1, max_size=max(2, settings.database_pool_size // 2), open=True,
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
     )
-    pg_saver = PostgresSaver(pool)  # type: ignore[arg-type]
+    pg_saver = PostgresSaver(pool, serde=checkpoint_serializer(KeyRing(settings)))  # type: ignore[arg-type]
     pg_saver.setup()
     return pg_saver, pool.close
 

@@ -19,6 +19,10 @@ def healthz() -> dict[str, str]:
 def readyz(platform: PlatformDep) -> JSONResponse:
     database = platform.database_ready()
     bus = platform.publisher.ping()
-    body = {"status": "ok" if database and bus else "unavailable", "database": "ok" if database else "down",
-            "bus": "ok" if bus else "down", "bus_kind": platform.publisher.name}
+    body: dict[str, object] = {"status": "ok" if database and bus else "unavailable",
+                               "database": "ok" if database else "down", "bus": "ok" if bus else "down",
+                               "bus_kind": platform.publisher.name}
+    warnings = platform.key_warnings()
+    if warnings:  # still ready: an old key is a maintenance task, not an outage
+        body["warnings"] = warnings
     return JSONResponse(body, status_code=200 if database and bus else 503)

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 
+from commerce.shared.idempotency import IdempotencyRecord
 from infra.bootstrap import Platform
 from tests.conftest import auth_headers
 
@@ -56,7 +57,7 @@ def vector_note(settings: object) -> Iterator[None]:
 
     client = open_client(path=settings.chroma_path)  # type: ignore[attr-defined]
     notes = client.get_or_create_collection("support-notes", embedding_function=None)
-    notes.add(ids=["n1", "n2"], embeddings=[[0.1, 0.2, 0.3], [0.3, 0.2, 0.1]],
+    notes.add(ids=["n1", "n2"], embeddings=[[0.1, 0.2, 0.3], [0.3, 0.2, 0.1]],  # type: ignore[arg-type]
               documents=[f"Nota: {NAME}, cédula {CEDULA}, pidió cambio de dirección",
                          "Nota general: el café de Huila se agotó en Bogotá"])
     yield
@@ -79,9 +80,10 @@ def test_delete_me_leaves_no_trace(client: TestClient, settings: object, vector_
                          headers={**laura, "Idempotency-Key": "k-1"})
     assert placed.status_code == 201, placed.text
     platform.relay.drain()
-    stored = _rows(platform, "SELECT response FROM idempotency_keys")
-    assert any(CEDULA in str(r[0]) for r in stored), "the ticket's stored response quotes the cédula"
-    assert _rows(platform, "SELECT count(*) FROM buyer_notifications WHERE buyer_id = 'BUY-001'")[0][0] >= 1
+    with platform.read_uow() as uow:  # decrypted by the ORM: the column itself is encrypted
+        stored = [r.response for r in uow.session.scalars(select(IdempotencyRecord))]
+    assert any(CEDULA in str(r) for r in stored), "the ticket's stored response quotes the cédula"
+    assert int(str(_rows(platform, "SELECT count(*) FROM buyer_notifications WHERE buyer_id = 'BUY-001'")[0][0])) >= 1
     others = _rows(platform, "SELECT * FROM buyers WHERE id != 'BUY-001' ORDER BY id")
     ledger = _rows(platform, LEDGER)
     orders = _rows(platform, "SELECT id, total_cop, status FROM orders WHERE buyer_id = 'BUY-001' ORDER BY id")
