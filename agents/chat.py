@@ -18,6 +18,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph.state import CompiledStateGraph
 
 from agents.confirmation_flow import answer_to_confirmation, pending_confirmation, reask
+from agents.consent_gate import consent_gate
 from agents.graph import SUPERVISOR_NODE
 from agents.routing_log import RoutingLogWriter, log_turn, turn_routing
 from agents.thread_locks import ThreadLocks
@@ -25,13 +26,16 @@ from agents.threads import owner_metadata, thread_config, thread_key
 from agents.turn_runner import run_turn
 from agents.turn_summary import last_reply, turn_tool_calls
 from agents.turns import ChatEvent, PendingConfirmation, TurnResult
+from commerce.identity.erasure import EraseSubjectData
 from commerce.identity.principal import Principal
+from commerce.identity.services import get_principal
 from commerce.shared.errors import InvalidInput
 from commerce.shared.messagebus import MessageBus
 from router.recording import RoutingRecord
 from tools.context import AgentContext
 from tools.knowledge_hook import Retriever
 
+ERASE_TOOL = "erase_my_data"
 MAX_MESSAGE_CHARS = 4000
 RECURSION_LIMIT = 30
 
@@ -61,11 +65,18 @@ class ChatService:
                ) -> Iterator[ChatEvent]:
         """Run one turn, yielding step events (`agent`, `tool_call`) and then the `final` TurnResult."""
         text = _validated(message)
+        gate = consent_gate(self.bus, principal, text, channel)
+        if gate.reply is not None:
+            yield ChatEvent(type="final", data=TurnResult(
+                thread_id=thread_id, agent=SUPERVISOR_NODE, reply=gate.reply, tool_calls=[],
+                pending_confirmation=None, routing=turn_routing([], "")).model_dump(mode="json"))
+            return
         key = thread_key(principal, thread_id)
         config: RunnableConfig = {"configurable": {"thread_id": key}, "recursion_limit": RECURSION_LIMIT,
                                   "metadata": owner_metadata(principal)}
         context = AgentContext(principal=principal, bus=self.bus, thread_id=key, channel=channel,
-                               request_id=uuid.uuid4().hex, knowledge=self.knowledge)
+                               request_id=uuid.uuid4().hex, knowledge=self.knowledge,
+                               cloud_transfer=gate.consent.international_transfer)
         records: list[RoutingRecord] = []
         with self._locks(key):
             state = self.graph.get_state(config)
@@ -82,6 +93,17 @@ class ChatService:
                     return
             yield from run_turn(self.graph, {"messages": [HumanMessage(text)]}, config, context, records)
             yield self._final(thread_id, config, before, records, text, context)
+
+    def _erase_if_closed(self, context: AgentContext, calls: list[Any]) -> None:
+        """After a confirmed `erase_my_data` the graph saved the thread once more and the turn was logged:
+        erase again, now that nothing of the turn is left to write (erasing twice is harmless)."""
+        if not any(getattr(call, "name", None) == ERASE_TOOL for call in calls):
+            return
+        with self.bus.read() as uow:
+            still_active = get_principal(uow=uow, user_id=context.principal.user_id) is not None
+        if not still_active:
+            self.bus.handle(EraseSubjectData(user_id=context.principal.user_id, actor=context.principal,
+                                             close_account=True, channel=context.channel))
 
     def history(self, *, principal: Principal, thread_id: str) -> list[dict[str, Any]]:
         """The visible messages of a thread (user and assistant text), oldest first."""
@@ -107,6 +129,7 @@ class ChatService:
             reply = last_reply(messages[before:])
         agent = state.values.get("active_agent") or SUPERVISOR_NODE
         log_turn(self._log_writer, records, context, agent)
+        self._erase_if_closed(context, calls)
         result = TurnResult(thread_id=thread_id, agent=agent, reply=reply, tool_calls=calls,
                             pending_confirmation=pending, routing=turn_routing(records, text))
         return ChatEvent(type="final", data=result.model_dump(mode="json"))

@@ -37,3 +37,21 @@ def forget_owner(saver: BaseCheckpointSaver[Any], user_id: int) -> int:
     for thread in threads:
         saver.delete_thread(thread)
     return len(threads)
+
+
+def owner_transcripts(saver: BaseCheckpointSaver[Any], user_id: int) -> list[dict[str, Any]]:
+    """Every thread the user owns with its visible messages (user and assistant text), for an export."""
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    prefix = f"u{user_id}:"
+    threads = sorted({cp.config["configurable"]["thread_id"]
+                      for cp in saver.list(None, filter={OWNER: str(user_id)})})
+    transcripts = []
+    for thread in threads:
+        latest = saver.get_tuple({"configurable": {"thread_id": thread}})
+        messages = (latest.checkpoint.get("channel_values", {}).get("messages", []) if latest else [])
+        shown = [{"role": "user" if isinstance(m, HumanMessage) else "assistant", "text": m.text}
+                 for m in messages
+                 if isinstance(m, HumanMessage) or (isinstance(m, AIMessage) and m.content and not m.tool_calls)]
+        transcripts.append({"thread_id": thread.removeprefix(prefix), "messages": shown})
+    return transcripts

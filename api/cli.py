@@ -13,9 +13,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from api.cli_audit import add_audit_parser
 from api.cli_clients import add_clients_parser
 from api.cli_eval import add_eval_parser
 from api.cli_kb import add_kb_parser
+from api.cli_keys import add_keys_parser
 from api.cli_mfa import add_mfa_parser
 from api.cli_reorder import add_reorder_parser
 from api.cli_search import add_search_parser
@@ -232,12 +234,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_parser(sub)
     add_mfa_parser(sub, settings=_settings)
     add_clients_parser(sub, settings=_settings)
+    add_audit_parser(sub)
+    add_keys_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    quiet = args.command in ("chat", "routing-log")  # their output is the conversation / the table
+    quiet = args.command in ("chat", "routing-log", "audit")  # their output is the conversation / the table
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if getattr(args, "host", "unset") is None or getattr(args, "port", "unset") is None:

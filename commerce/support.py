@@ -16,6 +16,7 @@ from commerce.identity.principal import SYSTEM, Principal
 from commerce.shared.clock import utcnow
 from commerce.shared.commands import Command
 from commerce.shared.errors import NotAuthenticated
+from commerce.shared.field_crypto import EncryptedString
 from commerce.shared.orm import Base
 from commerce.shared.sequences import next_value
 from commerce.shared.unit_of_work import UnitOfWork
@@ -34,7 +35,7 @@ class SupportTicket(Base):
     user_id: Mapped[int] = mapped_column(Integer, index=True)
     thread_id: Mapped[str | None] = mapped_column(String(120), default=None)
     channel: Mapped[str] = mapped_column(String(16), default="web")
-    summary: Mapped[str] = mapped_column(String(1000))
+    summary: Mapped[str] = mapped_column(EncryptedString("support_tickets.summary", 1500))
     status: Mapped[str] = mapped_column(String(12), default=TicketStatus.OPEN, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

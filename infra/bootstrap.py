@@ -28,6 +28,7 @@ from commerce.marketplace.payments import PaymentGateway
 from commerce.marketplace.semantic import INDEXED_EVENTS, SemanticProductIndex, reindex_product
 from commerce.notifications import NOTIFIED_EVENTS, SELLER_NOTIFIED_EVENTS, notify_buyer, notify_seller
 from commerce.registry import COMMAND_HANDLERS, EVENT_HANDLERS
+from commerce.shared.field_crypto import install_field_cipher
 from commerce.shared.messagebus import MessageBus, inject
 from commerce.shared.unit_of_work import UnitOfWork
 from infra import migrate
@@ -37,8 +38,11 @@ from infra.bus.relay import OutboxRelay
 from infra.channels.delivery import WebPush, run_delivery_loop
 from infra.channels.web_push import WebPushHub, build_web_push_hub
 from infra.channels.whatsapp_client import WhatsAppClient, WhatsAppConfig, build_whatsapp_client
-from infra.checkpoints import forget_conversations, open_checkpointer
+from infra.checkpoints import export_conversations, forget_conversations, open_checkpointer
+from infra.crypto import KeyError_ as CryptoKeyError
+from infra.crypto import KeyRing
 from infra.db import make_engine, make_session_factory
+from infra.erasure_storage import storage_compactor, vector_eraser
 from infra.payments.sandbox import SandboxGateway
 from infra.product_index import build_product_index
 from infra.search_index import (
@@ -47,7 +51,7 @@ from infra.search_index import (
     build_search_index,
     reindex_search_document,
 )
-from infra.settings import BusKind, Settings, get_settings, signing_secret
+from infra.settings import BusKind, Settings, SettingsError, get_settings, signing_secret
 from infra.worker import ReorderScheduler, run_worker
 from router.log import RoutingLogWriter
 
@@ -87,6 +91,7 @@ class Platform:
     product_index: SemanticProductIndex | None = None
     # Product search's word side outside the database (MESTOCKER_SEARCH_BACKEND=elasticsearch), else None.
     search_index: ElasticsearchProductIndex | None = None
+    key_ring: KeyRing | None = None
     outbox_signal: threading.Event = field(default_factory=threading.Event)
     reorder_scheduler: ReorderScheduler = field(
         default_factory=lambda: ReorderScheduler(interval=timedelta(0), first_delay=timedelta(0)))
@@ -120,6 +125,16 @@ class Platform:
         except Exception:
             return False
 
+    def key_warnings(self) -> list[str]:
+        """Readiness warnings about the encryption keys (the active key older than the rotation period)."""
+        if self.key_ring is None:
+            return []
+        age, limit = self.key_ring.key_age_days(), self.settings.encryption_key_max_age_days
+        if age <= limit:
+            return []
+        return [f"la clave de cifrado activa {self.key_ring.active_key_id} tiene {int(age)} días (máximo {limit}): "
+                "ejecuta `mestocker keys rotate`"]
+
     def close(self) -> None:
         self.publisher.close()
         self.engine.dispose()
@@ -143,8 +158,19 @@ def privacy_salt(settings: Settings) -> str:
     return hashlib.sha256(f"routing-log:{signing_secret(settings)}".encode()).hexdigest()
 
 
+def install_key_ring(settings: Settings) -> KeyRing:
+    """The key ring the settings name, registered for the encrypted columns (production: the keys must exist)."""
+    try:
+        ring = KeyRing(settings, create=not settings.is_production)
+    except CryptoKeyError as exc:
+        raise SettingsError(f"production refuses to start without encryption keys: {exc}") from exc
+    install_field_cipher(ring)
+    return ring
+
+
 def migrate_database(settings: Settings, *, reset: bool = False) -> None:
     """Bring the schema up to date (`reset`: drop every table first) without building the platform."""
+    install_key_ring(settings)  # migration 0015 encrypts the rows it finds in clear
     engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
     try:
         if reset:  # up first: the downgrade walks back from a known revision
@@ -204,6 +230,7 @@ def bootstrap(
     """Build the platform: engine, migrations, message bus with injected dependencies, relay, consumers."""
     settings = settings or get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key_ring = install_key_ring(settings)
     engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
     if run_migrations:
         migrate.upgrade(engine)
@@ -223,6 +250,11 @@ def bootstrap(
         # The erasure command's ports: the router's log and the chat's conversation store.
         "forget_routing_logs": routing_log.forget_user,
         "forget_conversations": partial(forget_conversations, settings),
+        "forget_vectors": vector_eraser(settings),
+        "compact_storage": storage_compactor(settings, engine),
+        # The export's ports: the conversation store and the router's log.
+        "export_conversations": partial(export_conversations, settings),
+        "routing_rows_of": routing_log.rows_of,
     }
     bus = MessageBus(
         uow_factory=partial(UnitOfWork, session_factory),
@@ -251,7 +283,7 @@ def bootstrap(
                     routing_log=routing_log, login_throttle=build_login_throttle(settings),
                     request_quotas=build_request_quotas(settings),
                     product_index=product_index, search_index=search_index, outbox_signal=signal,
-                    reorder_scheduler=scheduler)
+                    reorder_scheduler=scheduler, key_ring=key_ring)
 
 
 def reorder_scheduler(settings: Settings) -> ReorderScheduler:

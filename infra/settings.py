@@ -107,6 +107,12 @@ class Settings(BaseSettings):
     elasticsearch_index: str = "mestocker-products"
     elasticsearch_api_key: str = ""
     elasticsearch_timeout_s: float = Field(default=2.0, gt=0)
+
+    # Data-encryption keys (infra/crypto.py): the key material as JSON (a secret store), or a key file; embedded
+    # generates <data dir>/encryption-keys.json on first start, production refuses to start without either.
+    encryption_keys: str = ""
+    encryption_key_file: Path | None = None
+    encryption_key_max_age_days: int = Field(default=90, ge=1)
     # Language models (privacy router). Only what is configured exists; the offline model always does.
     local_llm_base_url: str = ""
     local_llm_model: str = ""

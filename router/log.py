@@ -164,6 +164,13 @@ class RoutingLogWriter:
                         principal_hash=self.principal_hash(user_id), agent=agent)
             session.commit()
 
+    def rows_of(self, session: Session, user_id: int) -> list[dict[str, object]]:
+        """A user's rows as plain dicts (an export); they hold entity types and counts, never values."""
+        rows = query(session, principal_hash=self.principal_hash(user_id), limit=10_000)
+        return [{"created_at": r.created_at, "channel": r.channel, "agent": r.agent, "classification": r.classification,
+                 "entities": r.entities, "topics": r.topics, "policy_target": r.policy_target, "model": r.model,
+                 "reason": r.reason, "legal_basis": r.legal_basis, "masked": r.masked} for r in rows]
+
     def forget_user(self, session: Session, user_id: int) -> int:
         """Anonymise a user's rows in the caller's transaction; return how many."""
         return forget_principal(session, self.principal_hash(user_id))

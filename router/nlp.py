@@ -10,6 +10,7 @@ component sets the lemma to the lower-cased, accent-free text, so "Cédula", "ce
 
 from __future__ import annotations
 
+import logging
 import threading
 import unicodedata
 from collections.abc import Iterable
@@ -28,6 +29,10 @@ LANGUAGE = "es"
 # A candidate needs this score to count; weak (context-only) candidates start far below it.
 SCORE_THRESHOLD = 0.5
 CONTEXT_BOOST = 0.4
+
+# Presidio logs the words around every match at DEBUG ("Context list is: … 1020345678 …"): the
+# personal values themselves. Its logger never goes below INFO, whatever the root level.
+logging.getLogger("presidio-analyzer").setLevel(logging.INFO)
 CONTEXT_PREFIX_WORDS = 6
 CONTEXT_SUFFIX_WORDS = 3
 

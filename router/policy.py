@@ -74,7 +74,7 @@ class Policy:
         return cls(
             version=str(data.get("version", "unversioned")),
             complexity_threshold=float(data.get("complexity_threshold", 0.6)),
-            mask_internal_for_cloud=bool(data.get("mask_internal_for_cloud", False)),
+            mask_internal_for_cloud=bool(data.get("mask_internal_for_cloud", True)),
             cloud_fallback_for_simple_turns=bool(data.get("cloud_fallback_for_simple_turns", False)),
             levels=levels,
         )

@@ -20,6 +20,9 @@ RecordSink = Callable[["RoutingRecord"], None]
 
 current_sink: ContextVar[RecordSink | None] = ContextVar("mestocker_routing_sink", default=None)
 current_request_id: ContextVar[str | None] = ContextVar("mestocker_request_id", default=None)
+# False while a turn runs for a data subject who has not authorised international transfer (Ley 1581
+# art. 26): no cloud model abroad may answer, whatever the privacy level. Set by the chat's turn runner.
+cloud_transfer_allowed: ContextVar[bool] = ContextVar("mestocker_cloud_transfer_allowed", default=True)
 
 logger = logging.getLogger("mestocker.router")
 

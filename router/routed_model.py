@@ -14,7 +14,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -30,8 +30,9 @@ from router.complexity import estimate_complexity, estimate_tokens
 from router.models import ModelRegistry, RegisteredModel
 from router.policy import Policy, RoutingDecision, decide, load_default_policy
 from router.recognizers import RECOGNIZER_SET_VERSION
-from router.recording import RecordSink, RoutingRecord, current_request_id, emit
+from router.recording import RecordSink, RoutingRecord, cloud_transfer_allowed, current_request_id, emit
 
+NO_TRANSFER_REASON = "El titular no autorizó la transferencia internacional: solo modelos locales."
 UNAVAILABLE_TEXT = "El asistente no está disponible en este momento. Intenta de nuevo en unos minutos."
 
 
@@ -138,7 +139,13 @@ class RoutedChatModel(BaseChatModel):
         complexity = estimate_complexity(
             _latest_human_text(messages), context_tokens=context_tokens, threshold=self.policy.complexity_threshold
         )
-        decision = decide(classification, complexity, self.registry.models, self.policy)
+        if cloud_transfer_allowed.get():
+            decision = decide(classification, complexity, self.registry.models, self.policy)
+        else:  # the subject did not authorise international transfer: the cloud does not exist for them
+            local = [model for model in self.registry.models if model.kind != "cloud"]
+            decision = decide(classification, complexity, local, self.policy)
+            decision = replace(decision, cloud_models=frozenset(),
+                               reason=f"{decision.reason} {NO_TRANSFER_REASON}".strip())
         return _Attempt(decision, classification, complexity.score)
 
     def _candidates(self, attempt: _Attempt) -> list[RegisteredModel]:

@@ -8,6 +8,7 @@ on PostgreSQL) and may change it freely.
 from __future__ import annotations
 
 import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -29,12 +30,15 @@ DEMO_PASSWORD = "mestocker-demo"
 # Request rate limits are off in tests unless a test turns them on (tests/api/test_rate_limits.py):
 # a test making many calls must not depend on how fast the machine runs it.
 NO_REQUEST_LIMITS = {"api_limits": "", "anonymous_limits": "", "chat_limits": "", "whatsapp_limits": ""}
+# One data-encryption key file for the whole session: every test's copy of a seeded template reads the values
+# the template was seeded with (infra/crypto.py). Tests that change keys copy it (tests/privacy/test_encryption.py).
+TEST_KEY_FILE = Path(tempfile.mkdtemp(prefix="mestocker-test-keys-")) / "encryption-keys.json"
 
 
 def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Settings:
     """Settings for a test, ignoring any .env file of the developer."""
     values: dict[str, object] = {"data_dir": data_dir, "database_url": database_url, "embedded_worker": False,
-                                 **NO_REQUEST_LIMITS}
+                                 **NO_REQUEST_LIMITS, "encryption_key_file": TEST_KEY_FILE}
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 

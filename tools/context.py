@@ -17,3 +17,5 @@ class AgentContext:
     channel: str = "web"  # "web" | "whatsapp" | "cli" | "eval"
     request_id: str = ""
     knowledge: Retriever | None = None  # search_knowledge's passages (None: no knowledge base configured)
+    # The subject authorised international transfer (consent record): may a cloud model abroad answer?
+    cloud_transfer: bool = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langchain_core.tools import BaseTool
 
-from tools import catalog, inventory, orders, seller, support
+from tools import catalog, inventory, orders, privacy, seller, support
 
 AGENT_TOOLS: dict[str, list[str]] = {
     "inventory": ["get_stock", "list_low_stock", "get_stock_movements", "transfer_stock", "search_products"],
@@ -12,7 +12,8 @@ AGENT_TOOLS: dict[str, list[str]] = {
               "search_products"],
     "seller": ["sales_summary", "top_products", "update_price", "list_reorder_proposals", "approve_reorder",
                "explain_reorder_proposal", "reject_reorder", "search_products"],
-    "support": ["search_knowledge", "escalate_to_human", "search_products"],
+    "support": ["search_knowledge", "escalate_to_human", "export_my_data", "erase_my_data", "revoke_consent",
+                "search_products"],
 }
 # Tools every agent has (the catalog search) belong to no one agent; every other tool has one owner, the
 # agent a handoff goes to when another agent is asked for it.
@@ -27,13 +28,15 @@ _ALL: list[BaseTool] = [
     seller.sales_summary, seller.top_products, seller.update_price, seller.list_reorder_proposals,
     seller.approve_reorder, seller.explain_reorder_proposal, seller.reject_reorder,
     support.search_knowledge, support.escalate_to_human,
+    privacy.export_my_data, privacy.erase_my_data, privacy.revoke_consent,
     catalog.search_products, catalog.recommend_products,
 ]
 TOOLS: dict[str, BaseTool] = {t.name: t for t in _ALL}
 
 # These pause for the user's confirmation (an interrupt) and then run exactly once.
 WRITE_TOOLS: frozenset[str] = frozenset(
-    {"transfer_stock", "cancel_order", "create_order", "update_price", "approve_reorder", "reject_reorder"}
+    {"transfer_stock", "cancel_order", "create_order", "update_price", "approve_reorder", "reject_reorder",
+     "export_my_data", "erase_my_data", "revoke_consent"}
 )
 
 

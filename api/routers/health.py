@@ -19,7 +19,8 @@ def healthz() -> dict[str, str]:
 # A probe's status document, not a problem: load balancers read the status code, people read the parts.
 READINESS = {"type": "object", "required": ["status", "database", "bus", "bus_kind"],
              "properties": {"status": {"type": "string"}, "database": {"type": "string"},
-                            "bus": {"type": "string"}, "bus_kind": {"type": "string"}},
+                            "bus": {"type": "string"}, "bus_kind": {"type": "string"},
+                            "warnings": {"type": "array", "items": {"type": "string"}}},
              "additionalProperties": {"type": "string"}}
 
 
@@ -30,7 +31,10 @@ READINESS = {"type": "object", "required": ["status", "database", "bus", "bus_ki
 def readyz(platform: PlatformDep) -> JSONResponse:
     results = check_dependencies(platform)
     ready = all(results.values())
-    body: dict[str, str] = {"status": "ok" if ready else "unavailable"}
+    body: dict[str, object] = {"status": "ok" if ready else "unavailable"}
     body.update({name: "ok" if up else "down" for name, up in results.items()})
     body["bus_kind"] = platform.publisher.name
+    warnings = platform.key_warnings()
+    if warnings:  # still ready: an old key is a maintenance task, not an outage
+        body["warnings"] = warnings
     return JSONResponse(body, status_code=200 if ready else 503)

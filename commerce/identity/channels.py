@@ -17,11 +17,12 @@ from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from commerce.identity.models import User
+from commerce.identity.models import User, phone_digits
 from commerce.identity.phone_binding import find_user_by_verified_phone
 from commerce.identity.principal import Principal
 from commerce.shared.clock import as_utc, utcnow
 from commerce.shared.commands import Command
+from commerce.shared.field_crypto import EncryptedString, blind_index
 from commerce.shared.orm import Base
 from commerce.shared.outbox import ProcessedMessage
 from commerce.shared.unit_of_work import UnitOfWork
@@ -33,7 +34,6 @@ CHANNELS = frozenset({WHATSAPP, WEB})
 # Meta's window is 24 h; a few minutes of margin so a message queued at 23:59 is not refused.
 WHATSAPP_SERVICE_WINDOW = timedelta(hours=24) - timedelta(minutes=5)
 
-COLOMBIA_CODE = "57"
 
 
 class ChannelSession(Base):
@@ -46,17 +46,12 @@ class ChannelSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     # Where to reach the user on this channel (the WhatsApp wa_id that wrote to us); None for web.
-    address: Mapped[str | None] = mapped_column(String(32), default=None)
+    address: Mapped[str | None] = mapped_column(EncryptedString("channel_sessions.address"), default=None)
     last_inbound_at: Mapped[datetime | None] = mapped_column(default=None)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-def normalize_phone(raw: str) -> str:
-    """Digits only, with the Colombian country code added to a bare 10-digit mobile number."""
-    digits = "".join(ch for ch in raw if ch.isdigit())
-    if len(digits) == 10 and digits.startswith("3"):
-        return COLOMBIA_CODE + digits
-    return digits
+normalize_phone = phone_digits
 
 
 def find_user_by_phone(session: Session, phone: str) -> User | None:
@@ -68,12 +63,10 @@ def find_user_by_phone(session: Session, phone: str) -> User | None:
     wanted = normalize_phone(phone)
     if len(wanted) < 7:
         return None
-    # Stored phones come in several formats ("+57 310 555 0101", "3105550101"): narrow by the
-    # last digits in SQL, compare normalised in Python.
-    candidates = session.scalars(
-        select(User).where(User.active.is_(True), User.phone.is_not(None), User.phone.like(f"%{wanted[-4:]}"))
+    # Phones are encrypted: the keyed hash of the normalised number finds them (any stored format).
+    matches = session.scalars(
+        select(User).where(User.active.is_(True), User.phone_index == blind_index(wanted)).limit(2)
     ).all()
-    matches = [user for user in candidates if user.phone and normalize_phone(user.phone) == wanted]
     return matches[0] if len(matches) == 1 else None
 
 

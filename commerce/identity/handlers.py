@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from commerce.identity import clients, credentials, mfa, phone_binding, sessions
+from commerce.identity import audit, clients, consent, credentials, data_export, mfa, phone_binding, sessions
 from commerce.shared.commands import Command
 
 COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
@@ -21,4 +21,10 @@ COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
     phone_binding.CreateWebLinkCode: phone_binding.create_web_link_code,
     clients.CreateServiceClient: clients.create_service_client,
     clients.RevokeServiceClient: clients.revoke_service_client,
+    # Ley 1581: the data subject's rights and the access audit trail.
+    data_export.ExportSubjectData: data_export.export_subject_data,
+    data_export.CorrectSubjectData: data_export.correct_subject_data,
+    consent.GrantConsent: consent.grant_consent,
+    consent.RevokeConsent: consent.revoke_consent,
+    audit.RecordAccess: audit.record_access,
 }

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commerce.identity.principal import Principal, Role
 from commerce.shared.clock import utcnow
+from commerce.shared.field_crypto import EncryptedString, blind_index
 from commerce.shared.orm import Aggregate, Base
+
+COLOMBIA_CODE = "57"
+
+
+def phone_digits(raw: str) -> str:
+    """Digits only, with the Colombian country code added to a bare 10-digit mobile number."""
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    if len(digits) == 10 and digits.startswith("3"):
+        return COLOMBIA_CODE + digits
+    return digits
 
 
 class User(Aggregate, Base):
@@ -21,10 +32,15 @@ class User(Aggregate, Base):
     role: Mapped[str] = mapped_column(String(16))
     seller_id: Mapped[str | None] = mapped_column(ForeignKey("sellers.id"), default=None)
     buyer_id: Mapped[str | None] = mapped_column(ForeignKey("buyers.id"), default=None)
-    phone: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    phone: Mapped[str | None] = mapped_column(EncryptedString("users.phone"), default=None)
+    # HMAC of the normalised number: how a WhatsApp sender is found without decrypting every phone.
+    phone_index: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     mfa_required: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def index_phone(self) -> None:
+        self.phone_index = blind_index(phone_digits(self.phone)) if self.phone else None
 
     def principal(self) -> Principal:
         """The principal this user acts as."""
@@ -33,8 +49,18 @@ class User(Aggregate, Base):
         )
 
 
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+def _index_user(_mapper: object, _connection: object, user: User) -> None:
+    user.index_phone()
+
+
 class ConsentRecord(Base):
-    """A data-processing authorization given (or revoked) by a user, with its legal purpose."""
+    """A data-processing authorization given (or revoked) by a user, with its legal purpose.
+
+    Ley 1581 art. 9 and Decreto 1377 de 2013 art. 7: the proof of the authorization is kept, so a
+    record is never rewritten beyond its revocation; the exact text the person accepted is named
+    by its version and SHA-256 (commerce/identity/consent.py holds the texts)."""
 
     __tablename__ = "consent_records"
 
@@ -43,3 +69,8 @@ class ConsentRecord(Base):
     purpose: Mapped[str] = mapped_column(String(64))
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    text_version: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    text_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    channel: Mapped[str] = mapped_column(String(16), default="web", server_default="web")
+    sensitive_data: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    international_transfer: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")

@@ -155,6 +155,19 @@ def verify_phone(session: Session, user_id: int, wa_id: str, method: str) -> Non
     session.add(VerifiedPhone(phone=wa_id, user_id=user_id, method=method, verified_at=utcnow()))
 
 
+def forget_subject_phones(session: Session, user_id: int) -> int:
+    """Erasure: the subject's bound numbers, their link codes, the numbers' failure marks and the code
+    notices sent to the account. Returns how many numbers were unbound."""
+    numbers = list(session.scalars(select(VerifiedPhone.phone).where(VerifiedPhone.user_id == user_id)))
+    numbers += [n for n in session.scalars(select(PhoneLinkCode.wa_id).where(PhoneLinkCode.user_id == user_id)) if n]
+    if numbers:
+        session.execute(delete(PhoneLinkFailure).where(PhoneLinkFailure.wa_id.in_(numbers)))
+    session.execute(delete(PhoneLinkCode).where(PhoneLinkCode.user_id == user_id))
+    session.execute(delete(AccountNotification).where(AccountNotification.user_id == user_id))
+    result = session.execute(delete(VerifiedPhone).where(VerifiedPhone.user_id == user_id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 # ----- commands -------------------------------------------------------------------------------------
 
 

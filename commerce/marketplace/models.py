@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commerce.marketplace.order_state import STATUS_ES, OrderStatus, can_transition
@@ -13,6 +13,7 @@ from commerce.marketplace.payments import PaymentStatus
 from commerce.shared import events
 from commerce.shared.clock import utcnow
 from commerce.shared.errors import IllegalTransition
+from commerce.shared.field_crypto import EncryptedString, blind_index
 from commerce.shared.orm import Aggregate, Base
 
 
@@ -27,15 +28,26 @@ class Seller(Base):
 
 
 class Buyer(Base):
+    """A buyer. Personal fields are encrypted at rest; uniqueness and lookups use blind indexes."""
+
     __tablename__ = "buyers"
 
     id: Mapped[str] = mapped_column(String(16), primary_key=True)
-    name: Mapped[str] = mapped_column(String(160))
-    cedula: Mapped[str] = mapped_column(String(20), unique=True)
-    phone: Mapped[str] = mapped_column(String(32))
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    address: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(EncryptedString("buyers.name"))
+    cedula: Mapped[str] = mapped_column(EncryptedString("buyers.cedula"))
+    phone: Mapped[str] = mapped_column(EncryptedString("buyers.phone"))
+    email: Mapped[str] = mapped_column(EncryptedString("buyers.email"))
+    address: Mapped[str] = mapped_column(EncryptedString("buyers.address"))
     city: Mapped[str] = mapped_column(String(80))
+    cedula_index: Mapped[str | None] = mapped_column(String(64), index=True, unique=True, default=None)
+    email_index: Mapped[str | None] = mapped_column(String(64), index=True, unique=True, default=None)
+
+
+@event.listens_for(Buyer, "before_insert")
+@event.listens_for(Buyer, "before_update")
+def _index_buyer(_mapper: object, _connection: object, buyer: Buyer) -> None:
+    buyer.cedula_index = blind_index("".join(ch for ch in buyer.cedula if ch.isalnum()).upper())
+    buyer.email_index = blind_index(buyer.email.strip().lower())
 
 
 class Product(Base):

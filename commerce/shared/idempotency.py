@@ -17,13 +17,14 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import JSON, Integer, String, and_, delete, or_, select, update
+from sqlalchemy import Integer, String, and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from commerce.shared.clock import utcnow
 from commerce.shared.commands import Command
 from commerce.shared.errors import Conflict, InvalidInput
+from commerce.shared.field_crypto import EncryptedJSON
 from commerce.shared.orm import Base
 from commerce.shared.unit_of_work import UnitOfWork
 
@@ -45,7 +46,8 @@ class IdempotencyRecord(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(10))  # ClaimState
     status_code: Mapped[int | None] = mapped_column(Integer, default=None)
-    response: Mapped[Any] = mapped_column(JSON, nullable=True, default=None)
+    # Encrypted: a stored response may quote what a person typed (a support ticket's summary).
+    response: Mapped[Any] = mapped_column(EncryptedJSON("idempotency_keys.response"), nullable=True, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

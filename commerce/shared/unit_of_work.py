@@ -50,11 +50,13 @@ class UnitOfWork:
         self._session_factory = session_factory
         self._loose_events: list[Event] = []
         self._aggregates: dict[int, Aggregate] = {}
+        self._on_commit: list[Callable[[], None]] = []
 
     def __enter__(self) -> Self:
         self.session = self._session_factory()
         self._loose_events = []
         self._aggregates = {}
+        self._on_commit = []
         self.session.info[_HELD] = self._aggregates
         return self
 
@@ -90,8 +92,15 @@ class UnitOfWork:
     def flush(self) -> None:
         self.session.flush()
 
+    def on_commit(self, hook: Callable[[], None]) -> None:
+        """Run `hook` once this transaction has committed (e.g. scrub storage after an erasure)."""
+        self._on_commit.append(hook)
+
     def commit(self) -> None:
         self.session.commit()
+        hooks, self._on_commit = self._on_commit, []
+        for hook in hooks:
+            hook()
 
     def rollback(self) -> None:
         self.session.rollback()

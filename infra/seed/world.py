@@ -183,6 +183,18 @@ def _people(session: Session, world: dict[str, Any], password: str) -> None:
         session.add(User(email=u["email"], password_hash=hash_password(password), role=u["role"],
                          seller_id=u.get("seller_id"), buyer_id=u.get("buyer_id"),
                          phone=phones.get(u.get("buyer_id", "")), mfa_required=u.get("mfa_required", False)))
+    session.flush()
+    _consents(session)
+
+
+def _consents(session: Session) -> None:
+    """The demo users accepted the current consent text when they registered (international transfer too)."""
+    from commerce.identity.consent import TEXT_HASH, TEXT_VERSION, TRATAMIENTO
+    from commerce.identity.models import ConsentRecord
+
+    for user_id in session.scalars(select(User.id)):
+        session.add(ConsentRecord(user_id=user_id, purpose=TRATAMIENTO, text_version=TEXT_VERSION, text_hash=TEXT_HASH,
+                                  channel="registro", international_transfer=True, sensitive_data=False))
 
 
 def _day_time(now: datetime, day: int, hour: int) -> datetime:

@@ -77,7 +77,10 @@ def test_mask_internal_for_cloud(policy: Policy) -> None:
     public = decide(classification(Level.PUBLIC), complexity(True), COMBOS["both"], masking)
     assert internal.mask_for_cloud and "masked" in internal.reason
     assert not public.mask_for_cloud
-    assert not decide(classification(Level.INTERNAL), complexity(True), COMBOS["both"], policy).mask_for_cloud
+    # Masking is the bundled default (issue 14); a policy may still turn it off.
+    assert decide(classification(Level.INTERNAL), complexity(True), COMBOS["both"], policy).mask_for_cloud
+    clear = Policy(**{**policy.__dict__, "mask_internal_for_cloud": False})
+    assert not decide(classification(Level.INTERNAL), complexity(True), COMBOS["both"], clear).mask_for_cloud
 
 
 def test_cloud_fallback_for_simple_turns_option(policy: Policy) -> None:

@@ -32,7 +32,7 @@ PUBLIC = {
     ("GET", "/v1/channels/whatsapp/webhook"), ("POST", "/v1/channels/whatsapp/webhook"),
 }
 SAMPLE = {"order_id": "ORD-1001", "sku": "CAF-001", "seller_id": "SEL-CAFE", "thread_id": "t-1", "po_id": "PO-0001",
-          "proposal_id": "1"}
+          "proposal_id": "1", "user_id": "1"}
 
 
 def _api_routes() -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ from agents.offline.extract import Entities
 from agents.offline.keywords import phrase_at
 from agents.offline.lexicon import Lexicon
 from agents.offline.normalize import ABBREVIATIONS, Utterance
-from agents.offline.rules import DECISIVE, STRONG, Cue, Reading, ToolRule
+from agents.offline.rules import DECISIVE, STRONG, Builder, Cue, Reading, ToolRule
 
 _MAX_QUERY = 300  # the knowledge search reads a question, not a transcript
 _MAX_QUOTE = 240  # how much of the user's words a ticket summary quotes
@@ -121,4 +121,54 @@ ESCALATE_TO_HUMAN = ToolRule(
     build=escalate_to_human,
 )
 
-RULES = (SEARCH_KNOWLEDGE, ESCALATE_TO_HUMAN)
+
+
+# ----- the data subject's rights (Ley 1581): export, erase, revoke -------------------------------------
+def _no_args(tool: str) -> Builder:
+    def build(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision:
+        return Decision(tool, {})
+
+    return build
+
+
+def revoke_consent(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision:
+    text = utt.text.lower()
+    if any(word in text for word in ("nube", "internacional", "extranjero", "fuera del pais", "fuera de colombia")):
+        return Decision("revoke_consent", {"withdraw": "international_transfer"})
+    if "sensible" in text:
+        return Decision("revoke_consent", {"withdraw": "sensitive_data"})
+    return Decision("revoke_consent", {"withdraw": "all"})
+
+
+_MY_DATA = ("mis datos", "mi informacion", "mi cuenta")
+_ERASE_VERBS = ("borren", "borrar", "borra", "eliminen", "eliminar", "elimina", "supriman", "suprimir", "cierren",
+                "cerrar")
+EXPORT_MY_DATA = ToolRule(
+    tool="export_my_data",
+    keywords=(
+        ("descargar mis datos", 4.5), ("descarga de mis datos", 4.5), ("copia de mis datos", 4.5),
+        ("exportar mis datos", 4.5), ("que datos tienen de mi", 4.5), ("que datos tienen mios", 4.5),
+        ("ver mis datos", 4), ("descargar mi informacion", 4.5), ("mis datos personales", 1.0),
+    ),
+    priority=64,
+    build=_no_args("export_my_data"),
+)
+ERASE_MY_DATA = ToolRule(
+    tool="erase_my_data",
+    keywords=(*((f"{verb} {what}", 4.5) for verb in _ERASE_VERBS for what in _MY_DATA),
+              ("derecho al olvido", 4.5), ("olvidenme", 4.5)),
+    priority=66,
+    build=_no_args("erase_my_data"),
+)
+REVOKE_CONSENT = ToolRule(
+    tool="revoke_consent",
+    keywords=(
+        ("ya no quiero que usen mis datos", 5), ("no quiero que usen mis datos", 5), ("revoco", 4.5),
+        ("revocar mi autorizacion", 5), ("revocar la autorizacion", 5), ("retiro mi autorizacion", 5),
+        ("no autorizo", 4), ("no usen mis datos", 5), ("dejen de usar mis datos", 5),
+    ),
+    priority=68,
+    build=revoke_consent,
+)
+
+RULES = (SEARCH_KNOWLEDGE, ESCALATE_TO_HUMAN, EXPORT_MY_DATA, ERASE_MY_DATA, REVOKE_CONSENT)

@@ -1,0 +1,130 @@
+"""Encrypted personal columns: a SQLAlchemy type over a cipher port the composition root installs.
+
+`EncryptedString` stores `enc:v1:<key id>:<base64(nonce | ciphertext | tag)>` (AES-256-GCM in the
+infra adapter, the column's name as associated data so a value cannot be moved to another
+column) and hands back clear text; a value stored before encryption (no prefix) still reads, and
+`mestocker keys rotate` re-encrypts it. Equality lookups go through a keyed hash (HMAC-SHA256)
+column instead: `blind_index(value)`.
+
+Column types are declared when the model modules are imported, long before bootstrap builds
+the key ring, so the cipher is one process-wide registration (`install_field_cipher`), made by
+infra/bootstrap.py before anything touches the database. Commerce only knows the port.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any, Protocol
+
+from sqlalchemy import String, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+PREFIX = "enc:v1:"
+# Room for a 200-character value: prefix, key id, 12-byte nonce and 16-byte tag, base64 (4/3).
+ENCRYPTED_LENGTH = 400
+
+
+class FieldCipher(Protocol):
+    """What the encrypted columns need from the key ring."""
+
+    @property
+    def active_key_id(self) -> str: ...
+
+    def encrypt(self, plaintext: str, *, context: str) -> str: ...
+
+    def decrypt(self, token: str, *, context: str) -> str: ...
+
+    def blind_index(self, value: str) -> str: ...
+
+
+_installed: list[FieldCipher] = []
+# Without a key ring (a bare unit test) indexes still work, keyed with a fixed development key.
+_DEV_INDEX_KEY = b"mestocker-unkeyed-development-index"
+
+
+def install_field_cipher(cipher: FieldCipher | None) -> None:
+    """Register the process's cipher (None removes it: values are then written in clear)."""
+    _installed.clear()
+    if cipher is not None:
+        _installed.append(cipher)
+
+
+def field_cipher() -> FieldCipher | None:
+    return _installed[0] if _installed else None
+
+
+def is_encrypted(value: str | None) -> bool:
+    return bool(value) and str(value).startswith(PREFIX)
+
+
+def key_id_of(token: str) -> str | None:
+    """The key id an encrypted value names (None for a clear value)."""
+    return token[len(PREFIX):].split(":", 1)[0] if is_encrypted(token) else None
+
+
+def blind_index(value: str | None) -> str | None:
+    """The keyed hash an equality lookup compares (the value as given: normalise before calling)."""
+    if value is None:
+        return None
+    cipher = field_cipher()
+    if cipher is not None:
+        return cipher.blind_index(value)
+    return hmac.new(_DEV_INDEX_KEY, value.encode(), hashlib.sha256).hexdigest()
+
+
+class EncryptedString(TypeDecorator[str]):
+    """A personal text column encrypted at rest; `context` ("table.column") binds each value to its column."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, context: str, length: int = ENCRYPTED_LENGTH) -> None:
+        super().__init__(length)
+        self.context = context
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None or is_encrypted(value):
+            return value  # type: ignore[no-any-return]
+        cipher = field_cipher()
+        return cipher.encrypt(str(value), context=self.context) if cipher is not None else str(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None or not is_encrypted(value):
+            return value  # type: ignore[no-any-return]
+        cipher = field_cipher()
+        if cipher is None:
+            raise RuntimeError("an encrypted column was read but no key ring is installed (infra/bootstrap.py)")
+        return cipher.decrypt(value, context=self.context)
+
+
+class EncryptedJSON(TypeDecorator[Any]):
+    """A JSON document encrypted at rest (stored idempotent responses quote what people typed)."""
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, context: str) -> None:
+        super().__init__()
+        self.context = context
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        document = json.dumps(value, ensure_ascii=False, default=str)
+        cipher = field_cipher()
+        return cipher.encrypt(document, context=self.context) if cipher is not None else document
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str):  # a JSON column read before the migration
+            return value
+        if is_encrypted(value):
+            cipher = field_cipher()
+            if cipher is None:
+                raise RuntimeError("an encrypted column was read but no key ring is installed (infra/bootstrap.py)")
+            value = cipher.decrypt(value, context=self.context)
+        return json.loads(value)
