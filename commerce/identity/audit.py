@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from sqlalchemy import Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from commerce.identity.principal import Principal, Role
+from commerce.identity.principal import Principal, Scope
 from commerce.shared.clock import utcnow
 from commerce.shared.commands import Command
 from commerce.shared.errors import InvalidInput, NotAuthorized
@@ -100,8 +100,7 @@ def record_access(cmd: RecordAccess, uow: UnitOfWork) -> int:
 def list_audit(*, uow: UnitOfWork, principal: Principal, since: datetime | None = None,
                limit: int = 200) -> list[AuditEntryRead]:
     """Entries newest first (superusers only)."""
-    # TODO(idscopes): a dedicated `privacy:admin` / `audit:read` scope instead of the superuser role.
-    if principal.role != Role.SUPERUSER:
+    if not principal.holds(Scope.AUDIT_READ):
         raise NotAuthorized(SUPERUSERS_ONLY)
     stmt = select(AuditEntry)
     if since is not None:

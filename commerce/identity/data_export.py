@@ -21,7 +21,7 @@ from commerce.identity.audit import AuditAction, RecordAccess, append
 from commerce.identity.channels import ChannelSession, normalize_phone
 from commerce.identity.consent import ConsentRead, consent_history
 from commerce.identity.models import User
-from commerce.identity.principal import Principal
+from commerce.identity.principal import Principal, Scope
 from commerce.identity.privacy_requests import PrivacyRequest, PrivacyRequestRead, RequestType, record_request
 from commerce.marketplace.models import Buyer, Order
 from commerce.marketplace.schemas import OrderRead
@@ -87,7 +87,7 @@ class ExportSubjectData(Command):
 
 def _subject(session: Session, actor: Principal, user_id: int | None) -> User:
     wanted = user_id or actor.user_id
-    if wanted != actor.user_id and not actor.is_staff:
+    if wanted != actor.user_id and not actor.holds(Scope.PRIVACY_ADMIN):
         raise NotAuthorized(EXPORT_REFUSAL)
     user = session.get(User, wanted)
     if user is None:

@@ -48,7 +48,8 @@ class Scope(StrEnum):
     REORDER_CONFIGURE = "reorder:configure"  # service level, review period, auto-approval limit
     SELLERS_ADMIN = "sellers:admin"  # register sellers
     ROUTING_LOGS_READ = "routing_logs:read"
-    PRIVACY_ADMIN = "privacy:admin"  # erase another person's data
+    PRIVACY_ADMIN = "privacy:admin"  # another person's data: read (with a reason), export, erase; privacy requests
+    AUDIT_READ = "audit:read"  # the access audit trail (superusers)
     USERS_ADMIN = "users:admin"
     CHAT = "chat:use"  # talk to the assistant (threads belong to a user)
     NOTIFICATIONS_READ = "notifications:read"  # one's own notifications
@@ -64,7 +65,7 @@ _BUYER = frozenset({Scope.CATALOG_READ, Scope.ORDERS_READ, Scope.ORDERS_WRITE, S
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.SUPERUSER: frozenset(Scope),
-    Role.ADMIN: frozenset(Scope) - {Scope.USERS_ADMIN},
+    Role.ADMIN: frozenset(Scope) - {Scope.USERS_ADMIN, Scope.AUDIT_READ},
     Role.CLIENTE: _SELLER,
     Role.COMPRADOR: _BUYER,
     Role.SERVICE: frozenset(),  # a client holds exactly the scopes it was created with

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Date, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from commerce.identity.principal import Principal
+from commerce.identity.principal import Principal, Scope
 from commerce.shared.clock import BOGOTA, utcnow
 from commerce.shared.errors import NotAuthorized
 from commerce.shared.orm import Base, UTCDateTime
@@ -120,8 +120,7 @@ def record_request(session: Session, *, user_id: int, type: RequestType, channel
 def list_privacy_requests(*, uow: UnitOfWork, principal: Principal, status: str | None = None,
                           limit: int = 200) -> list[PrivacyRequestRead]:
     """Requests with their legal deadlines, the earliest deadline first (staff only)."""
-    # TODO(idscopes): `privacy:admin` scope instead of the staff role.
-    if not principal.is_staff:
+    if not principal.holds(Scope.PRIVACY_ADMIN):
         raise NotAuthorized(STAFF_ONLY)
     stmt = select(PrivacyRequest)
     if status:
