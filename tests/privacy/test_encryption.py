@@ -129,7 +129,8 @@ def test_readyz_warns_when_the_active_key_is_older_than_90_days(platform: Platfo
 def test_production_refuses_to_start_without_keys(tmp_path: Path) -> None:
     production = Settings(_env_file=None, profile=Profile.PRODUCTION, data_dir=tmp_path,  # type: ignore[call-arg]
                           database_url="postgresql://u@h/db", bus=BusKind.KAFKA, kafka_bootstrap_servers="k:9092",
-                          chroma_mode=ChromaMode.HTTP, chroma_url="http://c:8000", jwt_secret="x" * 40)
+                          chroma_mode=ChromaMode.HTTP, chroma_url="http://c:8000", jwt_secret="x" * 40,
+                          rate_limit_storage_url="redis://r:6379/1")
     with pytest.raises(SettingsError, match="encryption keys"):
         install_key_ring(production)
     assert not key_file(production).exists()  # nothing generated in production
