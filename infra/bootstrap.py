@@ -27,12 +27,14 @@ from commerce.marketplace.payments import PaymentGateway
 from commerce.marketplace.semantic import INDEXED_EVENTS, SemanticProductIndex, reindex_product
 from commerce.notifications import NOTIFIED_EVENTS, SELLER_NOTIFIED_EVENTS, notify_buyer, notify_seller
 from commerce.registry import COMMAND_HANDLERS, EVENT_HANDLERS
+from commerce.shared.cache import NoCache, ReadCache
 from commerce.shared.messagebus import MessageBus, inject
 from commerce.shared.unit_of_work import UnitOfWork
 from infra import migrate
 from infra.bus.base import InProcessPublisher, Publisher, Subscriber
 from infra.bus.consumers import ConsumerGroup, IdempotentConsumer
 from infra.bus.relay import OutboxRelay
+from infra.cache import CacheInvalidator, MemoryCache, RedisCache, cache_namespace, invalidate_on_commit
 from infra.channels.delivery import WebPush, run_delivery_loop
 from infra.channels.web_push import WebPushHub, build_web_push_hub
 from infra.channels.whatsapp_client import WhatsAppClient, WhatsAppConfig, build_whatsapp_client
@@ -40,7 +42,7 @@ from infra.checkpoints import forget_conversations, open_checkpointer
 from infra.db import make_engine, make_session_factory
 from infra.payments.sandbox import SandboxGateway
 from infra.product_index import build_product_index
-from infra.settings import BusKind, Settings, get_settings, signing_secret
+from infra.settings import BusKind, CacheKind, Settings, get_settings, signing_secret
 from infra.worker import ReorderScheduler, run_worker
 from router.log import RoutingLogWriter
 
@@ -77,6 +79,7 @@ class Platform:
     routing_log: RoutingLogWriter
     login_throttle: LoginThrottle
     product_index: SemanticProductIndex | None = None
+    cache: ReadCache = field(default_factory=NoCache)
     outbox_signal: threading.Event = field(default_factory=threading.Event)
     reorder_scheduler: ReorderScheduler = field(
         default_factory=lambda: ReorderScheduler(interval=timedelta(0), first_delay=timedelta(0)))
@@ -112,6 +115,7 @@ class Platform:
 
     def close(self) -> None:
         self.publisher.close()
+        self.cache.close()
         self.engine.dispose()
 
 
@@ -126,6 +130,17 @@ def build_publisher(settings: Settings) -> Publisher:
 
         return KafkaPublisher(settings.kafka_bootstrap_servers, settings.kafka_topic)
     return InProcessPublisher()
+
+
+def build_cache(settings: Settings) -> ReadCache:
+    """The read cache the settings choose: Redis (shared by every process), the in-process LRU, or none."""
+    kind = settings.cache_kind
+    if kind == CacheKind.REDIS:
+        return RedisCache(settings.cache_url or settings.redis_url, namespace=cache_namespace(settings.database_url),
+                          ttl_seconds=settings.cache_ttl_seconds)
+    if kind == CacheKind.MEMORY:
+        return MemoryCache(max_entries=settings.cache_max_entries, ttl_seconds=settings.cache_ttl_seconds)
+    return NoCache()
 
 
 def privacy_salt(settings: Settings) -> str:
@@ -167,6 +182,7 @@ def bootstrap(
     publisher: Publisher | None = None,
     gateway: PaymentGateway | None = None,
     product_index: SemanticProductIndex | None = None,
+    cache: ReadCache | None = None,
     run_migrations: bool = True,
 ) -> Platform:
     """Build the platform: engine, migrations, message bus with injected dependencies, relay, consumers."""
@@ -183,6 +199,9 @@ def bootstrap(
     # The catalog's semantic index (opened at its first use): search and "similar" read it, the
     # product-index consumer keeps it current.
     product_index = product_index or build_product_index(settings)
+    cache = cache or build_cache(settings)
+    # Reads of this process see its own commits at once; the relay's delivery (below) covers the rest.
+    invalidate_on_commit(session_factory, cache)
     signal = threading.Event()
     dependencies: dict[str, Any] = {
         "gateway": gateway,
@@ -195,7 +214,7 @@ def bootstrap(
         command_handlers={cmd: inject(h, dependencies) for cmd, h in COMMAND_HANDLERS.items()},
         event_handlers={evt: [inject(h, dependencies) for h in hs] for evt, hs in EVENT_HANDLERS.items()},
         after_commit=[signal.set],
-        view_dependencies={"semantic": product_index},
+        view_dependencies={"semantic": product_index, "cache": cache},
     )
     scheduler = reorder_scheduler(settings)
     consumers = ConsumerGroup(
@@ -203,7 +222,8 @@ def bootstrap(
                             NOTIFIED_EVENTS),
          IdempotentConsumer("product-index", partial(reindex_product, index=product_index),
                             partial(UnitOfWork, session_factory), INDEXED_EVENTS),
-         *reorder_consumers(settings, scheduler, partial(UnitOfWork, session_factory))]
+         *reorder_consumers(settings, scheduler, partial(UnitOfWork, session_factory)),
+         CacheInvalidator(cache)]
     )
     if isinstance(publisher, InProcessPublisher):
         publisher.subscribe(consumers)
@@ -212,7 +232,7 @@ def bootstrap(
                     read_session_factory=read_session_factory, bus=bus, publisher=publisher, relay=relay,
                     consumers=consumers, gateway=gateway, jwt_secret=signing_secret(settings),
                     routing_log=routing_log, login_throttle=build_login_throttle(settings),
-                    product_index=product_index, outbox_signal=signal,
+                    product_index=product_index, cache=cache, outbox_signal=signal,
                     reorder_scheduler=scheduler)
 
 

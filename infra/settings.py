@@ -34,6 +34,12 @@ class ChromaMode(StrEnum):
     HTTP = "http"
 
 
+class CacheKind(StrEnum):
+    MEMORY = "memory"
+    REDIS = "redis"
+    NONE = "none"
+
+
 class SettingsError(ValueError):
     """Raised for unsafe or inconsistent configuration."""
 
@@ -50,6 +56,12 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str = ""
     kafka_topic: str = "mestocker.domain-events"
     redis_stream: str = "mestocker:domain-events"
+    # The read cache of stock, catalog and principals (docs/performance.md). Unset: Redis when
+    # MESTOCKER_REDIS_URL (or MESTOCKER_CACHE_URL) is set, else the in-process LRU.
+    cache: CacheKind | None = None
+    cache_url: str = ""  # default: MESTOCKER_REDIS_URL
+    cache_ttl_seconds: float = Field(default=60.0, gt=0)
+    cache_max_entries: int = Field(default=10_000, ge=1)
     chroma_mode: ChromaMode = ChromaMode.EMBEDDED
     chroma_url: str = ""
     jwt_secret: str = ""
@@ -146,6 +158,8 @@ class Settings(BaseSettings):
             raise SettingsError("MESTOCKER_BUS=redis needs MESTOCKER_REDIS_URL")
         if self.bus == BusKind.KAFKA and not self.kafka_bootstrap_servers:
             raise SettingsError("MESTOCKER_BUS=kafka needs MESTOCKER_KAFKA_BOOTSTRAP_SERVERS")
+        if self.cache_kind == CacheKind.REDIS and not (self.cache_url or self.redis_url):
+            raise SettingsError("MESTOCKER_CACHE=redis needs MESTOCKER_CACHE_URL or MESTOCKER_REDIS_URL")
         if self.chroma_mode == ChromaMode.HTTP and not self.chroma_url:
             raise SettingsError("MESTOCKER_CHROMA_MODE=http needs MESTOCKER_CHROMA_URL")
         return self
@@ -153,6 +167,12 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def cache_kind(self) -> CacheKind:
+        if self.cache is not None:
+            return self.cache
+        return CacheKind.REDIS if (self.cache_url or self.redis_url) else CacheKind.MEMORY
 
     @property
     def is_production(self) -> bool:
