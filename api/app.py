@@ -15,6 +15,7 @@ from api.routers import (
     fulfillment,
     health,
     inventory,
+    metrics,
     notifications,
     orders,
     privacy,
@@ -24,6 +25,7 @@ from api.routers import (
     web,
 )
 from infra.bootstrap import Platform, bootstrap, start_serving
+from infra.metrics import MetricsMiddleware, install_collector
 
 DESCRIPTION = """
 MeStocker: fulfillment + marketplace para Colombia. Autentícate en `POST /v1/auth/token`
@@ -41,6 +43,7 @@ def create_app(platform: Platform | None = None, *, background_worker: bool | No
         owned = platform is None
         current = platform or bootstrap()
         run_workers = current.settings.embedded_worker if background_worker is None else background_worker
+        install_collector(current)
         serving = start_serving(current, background_workers=run_workers)
         app.state.platform = current
         app.state.jwt_secret = current.jwt_secret
@@ -59,9 +62,10 @@ def create_app(platform: Platform | None = None, *, background_worker: bool | No
 
     app = FastAPI(title="MeStocker API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
+    app.add_middleware(MetricsMiddleware)
     log_redaction.install()
-    for module in (health, auth, inventory, products, orders, sellers, fulfillment, chat, privacy, notifications,
-                   web):
+    for module in (health, metrics, auth, inventory, products, orders, sellers, fulfillment, chat, privacy,
+                   notifications, web):
         app.include_router(module.router)
     app.include_router(whatsapp.router)
     app.include_router(reorder.router)

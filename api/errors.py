@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from commerce.shared import errors
+from infra.metrics import COMMERCE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ def status_for(exc: errors.CommerceError) -> int:
 
 
 def commerce_error_body(exc: errors.CommerceError) -> dict[str, Any]:
+    """The JSON of a refused request (and its count on /metrics: OutOfStock is a reservation conflict)."""
+    COMMERCE_ERRORS.labels(type(exc).__name__).inc()
     return {"detail": exc.message, "code": exc.code}
 
 

@@ -322,12 +322,16 @@ def build_chat_service(platform: Platform, checkpointer: BaseCheckpointSaver[Any
     knowledge base of the settings (a test's own index)."""
     from agents.chat import ChatService
     from agents.graph import build_graph
+    from infra.metrics import ChatMetrics, install_collector, routing_observed
 
     chosen = model or routed_model(platform, config=router, policy=policy)
     name = str(getattr(chosen, "model_name", None) or chosen._llm_type)
+    registry = getattr(chosen, "registry", None)
+    if registry is not None:  # the routed model: /metrics shows its breakers
+        install_collector(platform, breakers=lambda: {m.name: str(m.breaker.state) for m in registry.models})
     return ChatService(build_graph(chosen, checkpointer), platform.bus, model_name=name,
-                       log_writer=platform.routing_log.write_turn if record_routing else None,
-                       knowledge=knowledge or knowledge_retriever(platform.settings))
+                       log_writer=routing_observed(platform.routing_log.write_turn if record_routing else None),
+                       knowledge=knowledge or knowledge_retriever(platform.settings), observer=ChatMetrics())
 
 
 def open_chat(platform: Platform) -> tuple[ChatService, Callable[[], None]]:

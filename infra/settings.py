@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     # Run the outbox relay, consumers and the reservation sweeper inside `mestocker serve`.
     embedded_worker: bool = True
+    # `mestocker serve` processes (uvicorn workers); more than one needs shared state (shared_state_problems).
+    api_workers: int = Field(default=1, ge=1, le=64)
     relay_interval_seconds: float = Field(default=0.5, gt=0)
     sweeper_interval_seconds: float = Field(default=30.0, gt=0)
     # Finished Idempotency-Key rows (HTTP retries, confirmed tool calls) are kept this long, then purged.
@@ -167,6 +169,19 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def shared_state_problems(self) -> list[str]:
+        """What keeps state inside one process, so that several API processes would disagree (docs/performance.md)."""
+        problems = []
+        if self.cache_kind == CacheKind.MEMORY:
+            problems.append("MESTOCKER_CACHE=memory keeps the read cache in each process: use redis")
+        if self.bus == BusKind.INPROCESS:
+            problems.append("MESTOCKER_BUS=inprocess delivers events inside one process: use redis or kafka")
+        if not self.redis_url:
+            problems.append("MESTOCKER_REDIS_URL is not set: the web push hub would be in-process")
+        if self.rate_limit_storage_url.startswith("memory"):
+            problems.append("MESTOCKER_RATE_LIMIT_STORAGE_URL=memory:// counts failed logins per process: use redis://")
+        return problems
 
     @property
     def cache_kind(self) -> CacheKind:
