@@ -96,8 +96,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # The relay, consumers and sweeper run once, in `mestocker worker`, not in every API process.
     os.environ["MESTOCKER_EMBEDDED_WORKER"] = "false"
     _say(f"{workers} procesos de API; el relay y los consumidores corren en `mestocker worker`.")
+    # A worker imports the whole chat stack before it answers the supervisor's health check: give it time,
+    # or a busy machine sees workers killed and restarted in a loop.
+    import inspect
+
+    patience = {"timeout_worker_healthcheck": 120} if "timeout_worker_healthcheck" in inspect.signature(
+        uvicorn.Config).parameters else {}
     uvicorn.run("api.app:create_app", factory=True, workers=workers, host=args.host, port=args.port,
-                log_level="info", timeout_graceful_shutdown=5)
+                log_level="info", timeout_graceful_shutdown=5, **patience)
     return 0
 
 
