@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -100,7 +101,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # or a busy machine sees workers killed and restarted in a loop.
     import inspect
 
-    patience = {"timeout_worker_healthcheck": 120} if "timeout_worker_healthcheck" in inspect.signature(
+    patience: dict[str, Any] = {"timeout_worker_healthcheck": 120} if "timeout_worker_healthcheck" in inspect.signature(
         uvicorn.Config).parameters else {}
     uvicorn.run("api.app:create_app", factory=True, workers=workers, host=args.host, port=args.port,
                 log_level="info", timeout_graceful_shutdown=5, **patience)
