@@ -28,7 +28,7 @@ from agents.turns import ChatEvent, PendingConfirmation, TurnResult
 from commerce.identity.principal import Principal
 from commerce.shared.errors import InvalidInput
 from commerce.shared.messagebus import MessageBus
-from router.recording import RoutingRecord
+from router.recording import RoutingRecord, current_request_id
 from tools.context import AgentContext
 from tools.knowledge_hook import Retriever
 
@@ -92,7 +92,7 @@ class ChatService:
         config: RunnableConfig = {"configurable": {"thread_id": key}, "recursion_limit": RECURSION_LIMIT,
                                   "metadata": owner_metadata(principal)}
         context = AgentContext(principal=principal, bus=self.bus, thread_id=key, channel=channel,
-                               request_id=uuid.uuid4().hex, knowledge=self.knowledge)
+                               request_id=current_request_id.get() or uuid.uuid4().hex, knowledge=self.knowledge)
         records: list[RoutingRecord] = []
         with self._locks(key):
             state = self.graph.get_state(config)

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api import errors, log_redaction
 from api.channels import whatsapp
+from api.request_id import RequestIdMiddleware
 from api.routers import (
     auth,
     chat,
@@ -63,6 +64,7 @@ def create_app(platform: Platform | None = None, *, background_worker: bool | No
     app = FastAPI(title="MeStocker API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestIdMiddleware)
     log_redaction.install()
     for module in (health, metrics, auth, inventory, products, orders, sellers, fulfillment, chat, privacy,
                    notifications, web):

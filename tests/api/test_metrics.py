@@ -74,3 +74,17 @@ def test_every_dashboard_panel_queries_a_metric_that_exists(client: TestClient, 
     text = client.get("/metrics").text
     for name in ("mestocker_reorder_proposals", "mestocker_model_fallbacks", "mestocker_model_tokens"):
         assert f"# HELP {name}" in text
+
+
+def test_the_gateways_request_id_is_echoed_and_reaches_the_routing_log(client: TestClient) -> None:
+    seller = auth_headers(client, "ventas@cafeorigen.example.co")
+    made = client.get("/healthz")
+    assert len(made.headers["x-request-id"]) == 32  # none given: one is made
+    assert client.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"}).headers["x-request-id"] != \
+        "bad id\twith spaces"
+    turn = client.post("/v1/chat/threads/rid-1/messages", headers={**seller, "X-Request-ID": "kong-abc-123"},
+                       json={"message": "¿cuánto café de nariño hay en bogotá?"})
+    assert turn.status_code == 200 and turn.headers["x-request-id"] == "kong-abc-123"
+    admin = auth_headers(client, "admin@mestocker.example.co")
+    rows = client.get("/v1/routing-logs", headers=admin).json()
+    assert any(row["request_id"] == "kong-abc-123" for row in rows)
