@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
@@ -31,7 +31,7 @@ from commerce.identity.principal import Principal
 from commerce.identity.services import get_principal
 from commerce.shared.errors import InvalidInput
 from commerce.shared.messagebus import MessageBus
-from router.recording import RoutingRecord
+from router.recording import RoutingRecord, current_request_id
 from tools.context import AgentContext
 from tools.knowledge_hook import Retriever
 
@@ -40,12 +40,23 @@ MAX_MESSAGE_CHARS = 4000
 RECURSION_LIMIT = 30
 
 
+class TurnObserver(Protocol):
+    """What watches turns from outside (metrics): a turn started; it ended with an agent, an outcome
+    (answered, confirmation, error) and its tool calls as (name, status)."""
+
+    def started(self) -> None: ...
+
+    def finished(self, agent: str, outcome: str, tools: list[tuple[str, str]]) -> None: ...
+
+
 class ChatService:
     """Runs turns of the supervisor graph for authenticated principals."""
 
     def __init__(self, graph: CompiledStateGraph[Any, Any, Any, Any], bus: MessageBus, *, model_name: str,
-                 log_writer: RoutingLogWriter | None = None, knowledge: Retriever | None = None) -> None:
+                 log_writer: RoutingLogWriter | None = None, knowledge: Retriever | None = None,
+                 observer: TurnObserver | None = None) -> None:
         self.graph = graph
+        self.observer = observer
         self.knowledge = knowledge
         self.bus = bus
         self.model_name = model_name
@@ -64,6 +75,22 @@ class ChatService:
     def stream(self, *, principal: Principal, thread_id: str, message: str, channel: str = "web"
                ) -> Iterator[ChatEvent]:
         """Run one turn, yielding step events (`agent`, `tool_call`) and then the `final` TurnResult."""
+        if self.observer is None:
+            yield from self._stream(principal, thread_id, message, channel)
+            return
+        self.observer.started()
+        agent, outcome, tools = "none", "error", []
+        try:
+            for event in self._stream(principal, thread_id, message, channel):
+                if event.type == "final":
+                    agent = str(event.data.get("agent") or "none")
+                    outcome = "confirmation" if event.data.get("pending_confirmation") else "answered"
+                    tools = [(str(c["name"]), str(c["status"])) for c in event.data.get("tool_calls") or []]
+                yield event
+        finally:
+            self.observer.finished(agent, outcome, tools)
+
+    def _stream(self, principal: Principal, thread_id: str, message: str, channel: str) -> Iterator[ChatEvent]:
         text = _validated(message)
         gate = consent_gate(self.bus, principal, text, channel)
         if gate.reply is not None:
@@ -75,7 +102,7 @@ class ChatService:
         config: RunnableConfig = {"configurable": {"thread_id": key}, "recursion_limit": RECURSION_LIMIT,
                                   "metadata": owner_metadata(principal)}
         context = AgentContext(principal=principal, bus=self.bus, thread_id=key, channel=channel,
-                               request_id=uuid.uuid4().hex, knowledge=self.knowledge,
+                               request_id=current_request_id.get() or uuid.uuid4().hex, knowledge=self.knowledge,
                                cloud_transfer=gate.consent.international_transfer)
         records: list[RoutingRecord] = []
         with self._locks(key):

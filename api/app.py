@@ -12,6 +12,7 @@ from api.body_size import BodySizeLimitMiddleware
 from api.channels import whatsapp
 from api.openapi_problems import declare_error_responses
 from api.rate_limits import RateLimitMiddleware
+from api.request_id import RequestIdMiddleware
 from api.routers import (
     auth,
     chat,
@@ -19,6 +20,7 @@ from api.routers import (
     health,
     inventory,
     me,
+    metrics,
     mfa,
     notifications,
     orders,
@@ -29,6 +31,7 @@ from api.routers import (
     web,
 )
 from infra.bootstrap import Platform, bootstrap, start_serving
+from infra.metrics import MetricsMiddleware, install_collector
 
 DESCRIPTION = """
 MeStocker: fulfillment + marketplace para Colombia. Autentícate en `POST /v1/auth/token`
@@ -47,6 +50,7 @@ def create_app(platform: Platform | None = None, *, background_worker: bool | No
         owned = platform is None
         current = platform or bootstrap()
         run_workers = current.settings.embedded_worker if background_worker is None else background_worker
+        install_collector(current)
         serving = start_serving(current, background_workers=run_workers)
         app.state.platform = current
         app.state.jwt_secret = current.jwt_secret
@@ -65,8 +69,10 @@ def create_app(platform: Platform | None = None, *, background_worker: bool | No
 
     app = FastAPI(title="MeStocker API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestIdMiddleware)
     log_redaction.install()
-    for module in (health, auth, mfa, me, inventory, products, orders, sellers, fulfillment, chat, privacy,
+    for module in (health, metrics, auth, mfa, me, inventory, products, orders, sellers, fulfillment, chat, privacy,
                    notifications, web):
         app.include_router(module.router)
     app.include_router(whatsapp.router)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -88,8 +90,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from api.app import create_app
 
-    _settings()
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=5)
+    settings = _settings()
+    workers = args.workers or settings.api_workers
+    if workers == 1:
+        uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=5)
+        return 0
+    problems = settings.shared_state_problems()
+    if problems:
+        _say(f"mestocker serve --workers {workers} necesita estado compartido entre procesos:\n  - "
+             + "\n  - ".join(problems))
+        return 2
+    from infra.bootstrap import migrate_database
+
+    migrate_database(settings)  # once, before the workers start (each would race on the schema)
+    # The relay, consumers and sweeper run once, in `mestocker worker`, not in every API process.
+    os.environ["MESTOCKER_EMBEDDED_WORKER"] = "false"
+    _say(f"{workers} procesos de API; el relay y los consumidores corren en `mestocker worker`.")
+    # A worker imports the whole chat stack before it answers the supervisor's health check: give it time,
+    # or a busy machine sees workers killed and restarted in a loop.
+    import inspect
+
+    patience: dict[str, Any] = {"timeout_worker_healthcheck": 120} if "timeout_worker_healthcheck" in inspect.signature(
+        uvicorn.Config).parameters else {}
+    uvicorn.run("api.app:create_app", factory=True, workers=workers, host=args.host, port=args.port,
+                log_level="info", timeout_graceful_shutdown=5, **patience)
     return 0
 
 
@@ -212,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the HTTP API")
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--workers", type=int, default=None,
+                       help="API processes (uvicorn workers; default MESTOCKER_API_WORKERS or 1); more than one "
+                            "needs Redis for the cache, the web push hub and login limits, and a Redis or Kafka bus")
     serve.set_defaults(func=cmd_serve)
     worker = sub.add_parser("worker", help="outbox relay + event consumers + reservation sweeper")
     worker.set_defaults(func=cmd_worker)

@@ -47,16 +47,17 @@ def get_read_session(platform: PlatformDep) -> Iterator[Session]:
 
 def principal_from_token(request: Request, token: str | None) -> Principal:
     """The caller a valid token speaks for, as the user is now: a deactivated or deleted user's
-    token stops working at once, and a changed role or seller/buyer link applies at once."""
+    token stops working at once, and a changed role or seller/buyer link applies at once (the cached
+    principal is invalidated by the change's user.updated event, docs/performance.md)."""
     if not token:
         raise NotAuthenticated("Falta el token de acceso: inicia sesión en /v1/auth/token.")
     claimed = decode_access_token(token, secret=request.app.state.jwt_secret)
     platform: Platform = request.app.state.platform
-    with platform.read_uow() as uow:
-        if claimed.is_service and claimed.client_id is not None:  # a revoked client stops at once
+    if claimed.is_service and claimed.client_id is not None:  # a revoked client stops at once
+        with platform.read_uow() as uow:
             current = clients.get_client_principal(uow=uow, client_id=claimed.client_id)
-        else:
-            current = identity.get_principal(uow=uow, user_id=claimed.user_id)
+    else:
+        current = identity.current_principal(read=platform.read_uow, user_id=claimed.user_id, cache=platform.cache)
     if current is None:
         raise NotAuthenticated("Tu sesión ya no es válida: inicia sesión de nuevo.")
     # What the token was narrowed to, within what the account or client still holds.

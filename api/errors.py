@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from commerce.shared import errors
+from infra.metrics import COMMERCE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +159,8 @@ def problem_response(status: int, detail: str, *, instance: str, code: str | Non
 
 
 def commerce_error_body(exc: errors.CommerceError, *, instance: str) -> dict[str, Any]:
+    """The problem body of a refused request (and its count on /metrics: OutOfStock is a reservation conflict)."""
+    COMMERCE_ERRORS.labels(type(exc).__name__).inc()
     return problem_body(status_for(exc), exc.message, instance=instance, code=exc.code)
 
 

@@ -28,6 +28,7 @@ from commerce.marketplace.payments import PaymentGateway
 from commerce.marketplace.semantic import INDEXED_EVENTS, SemanticProductIndex, reindex_product
 from commerce.notifications import NOTIFIED_EVENTS, SELLER_NOTIFIED_EVENTS, notify_buyer, notify_seller
 from commerce.registry import COMMAND_HANDLERS, EVENT_HANDLERS
+from commerce.shared.cache import NoCache, ReadCache
 from commerce.shared.field_crypto import install_field_cipher
 from commerce.shared.messagebus import MessageBus, inject
 from commerce.shared.unit_of_work import UnitOfWork
@@ -35,6 +36,7 @@ from infra import migrate
 from infra.bus.base import InProcessPublisher, Publisher, Subscriber
 from infra.bus.consumers import ConsumerGroup, IdempotentConsumer
 from infra.bus.relay import OutboxRelay
+from infra.cache import CacheInvalidator, MemoryCache, RedisCache, cache_namespace, invalidate_on_commit
 from infra.channels.delivery import WebPush, run_delivery_loop
 from infra.channels.web_push import WebPushHub, build_web_push_hub
 from infra.channels.whatsapp_client import WhatsAppClient, WhatsAppConfig, build_whatsapp_client
@@ -51,7 +53,7 @@ from infra.search_index import (
     build_search_index,
     reindex_search_document,
 )
-from infra.settings import BusKind, Settings, SettingsError, get_settings, signing_secret
+from infra.settings import BusKind, CacheKind, Settings, SettingsError, get_settings, signing_secret
 from infra.worker import ReorderScheduler, run_worker
 from router.log import RoutingLogWriter
 
@@ -92,6 +94,7 @@ class Platform:
     # Product search's word side outside the database (MESTOCKER_SEARCH_BACKEND=elasticsearch), else None.
     search_index: ElasticsearchProductIndex | None = None
     key_ring: KeyRing | None = None
+    cache: ReadCache = field(default_factory=NoCache)
     outbox_signal: threading.Event = field(default_factory=threading.Event)
     reorder_scheduler: ReorderScheduler = field(
         default_factory=lambda: ReorderScheduler(interval=timedelta(0), first_delay=timedelta(0)))
@@ -137,6 +140,7 @@ class Platform:
 
     def close(self) -> None:
         self.publisher.close()
+        self.cache.close()
         self.engine.dispose()
 
 
@@ -151,6 +155,17 @@ def build_publisher(settings: Settings) -> Publisher:
 
         return KafkaPublisher(settings.kafka_bootstrap_servers, settings.kafka_topic)
     return InProcessPublisher()
+
+
+def build_cache(settings: Settings) -> ReadCache:
+    """The read cache the settings choose: Redis (shared by every process), the in-process LRU, or none."""
+    kind = settings.cache_kind
+    if kind == CacheKind.REDIS:
+        return RedisCache(settings.cache_url or settings.redis_url, namespace=cache_namespace(settings.database_url),
+                          ttl_seconds=settings.cache_ttl_seconds)
+    if kind == CacheKind.MEMORY:
+        return MemoryCache(max_entries=settings.cache_max_entries, ttl_seconds=settings.cache_ttl_seconds)
+    return NoCache()
 
 
 def privacy_salt(settings: Settings) -> str:
@@ -225,6 +240,7 @@ def bootstrap(
     gateway: PaymentGateway | None = None,
     product_index: SemanticProductIndex | None = None,
     search_index: ElasticsearchProductIndex | None = None,
+    cache: ReadCache | None = None,
     run_migrations: bool = True,
 ) -> Platform:
     """Build the platform: engine, migrations, message bus with injected dependencies, relay, consumers."""
@@ -244,6 +260,9 @@ def bootstrap(
     product_index = product_index or build_product_index(settings)
     # Elasticsearch for search's words when the settings choose it; the product-search consumer keeps it current.
     search_index = search_index or build_search_index(settings)
+    cache = cache or build_cache(settings)
+    # Reads of this process see its own commits at once; the relay's delivery (below) covers the rest.
+    invalidate_on_commit(session_factory, cache)
     signal = threading.Event()
     dependencies: dict[str, Any] = {
         "gateway": gateway,
@@ -261,7 +280,7 @@ def bootstrap(
         command_handlers={cmd: inject(h, dependencies) for cmd, h in COMMAND_HANDLERS.items()},
         event_handlers={evt: [inject(h, dependencies) for h in hs] for evt, hs in EVENT_HANDLERS.items()},
         after_commit=[signal.set],
-        view_dependencies={"semantic": product_index, "text_index": search_index},
+        view_dependencies={"semantic": product_index, "text_index": search_index, "cache": cache},
     )
     scheduler = reorder_scheduler(settings)
     consumers = ConsumerGroup(
@@ -272,7 +291,8 @@ def bootstrap(
          *reorder_consumers(settings, scheduler, partial(UnitOfWork, session_factory)),
          *([IdempotentConsumer("product-search", partial(reindex_search_document, index=search_index),
                                partial(UnitOfWork, session_factory), SEARCH_INDEXED_EVENTS)]
-           if search_index is not None else [])]
+           if search_index is not None else []),
+         CacheInvalidator(cache)]
     )
     if isinstance(publisher, InProcessPublisher):
         publisher.subscribe(consumers)
@@ -282,7 +302,7 @@ def bootstrap(
                     consumers=consumers, gateway=gateway, jwt_secret=signing_secret(settings),
                     routing_log=routing_log, login_throttle=build_login_throttle(settings),
                     request_quotas=build_request_quotas(settings),
-                    product_index=product_index, search_index=search_index, outbox_signal=signal,
+                    product_index=product_index, search_index=search_index, cache=cache, outbox_signal=signal,
                     reorder_scheduler=scheduler, key_ring=key_ring)
 
 
@@ -372,12 +392,16 @@ def build_chat_service(platform: Platform, checkpointer: BaseCheckpointSaver[Any
     knowledge base of the settings (a test's own index)."""
     from agents.chat import ChatService
     from agents.graph import build_graph
+    from infra.metrics import ChatMetrics, install_collector, routing_observed
 
     chosen = model or routed_model(platform, config=router, policy=policy)
     name = str(getattr(chosen, "model_name", None) or chosen._llm_type)
+    registry = getattr(chosen, "registry", None)
+    if registry is not None:  # the routed model: /metrics shows its breakers
+        install_collector(platform, breakers=lambda: {m.name: str(m.breaker.state) for m in registry.models})
     return ChatService(build_graph(chosen, checkpointer), platform.bus, model_name=name,
-                       log_writer=platform.routing_log.write_turn if record_routing else None,
-                       knowledge=knowledge or knowledge_retriever(platform.settings))
+                       log_writer=routing_observed(platform.routing_log.write_turn if record_routing else None),
+                       knowledge=knowledge or knowledge_retriever(platform.settings), observer=ChatMetrics())
 
 
 def open_chat(platform: Platform) -> tuple[ChatService, Callable[[], None]]:

@@ -43,6 +43,12 @@ class SearchBackend(StrEnum):
     ELASTICSEARCH = "elasticsearch"  # an Elasticsearch 9 index kept in sync from the outbox
 
 
+class CacheKind(StrEnum):
+    MEMORY = "memory"
+    REDIS = "redis"
+    NONE = "none"
+
+
 class SettingsError(ValueError):
     """Raised for unsafe or inconsistent configuration."""
 
@@ -59,6 +65,12 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str = ""
     kafka_topic: str = "mestocker.domain-events"
     redis_stream: str = "mestocker:domain-events"
+    # The read cache of stock, catalog and principals (docs/performance.md). Unset: Redis when
+    # MESTOCKER_REDIS_URL (or MESTOCKER_CACHE_URL) is set, else the in-process LRU.
+    cache: CacheKind | None = None
+    cache_url: str = ""  # default: MESTOCKER_REDIS_URL
+    cache_ttl_seconds: float = Field(default=60.0, gt=0)
+    cache_max_entries: int = Field(default=10_000, ge=1)
     chroma_mode: ChromaMode = ChromaMode.EMBEDDED
     chroma_url: str = ""
     jwt_secret: str = ""
@@ -87,6 +99,8 @@ class Settings(BaseSettings):
     embedded_worker: bool = True
     # `mestocker worker` serves /healthz, /readyz and /metrics on this port (0: none), for probes.
     worker_health_port: int = Field(default=0, ge=0, le=65535)
+    # `mestocker serve` processes (uvicorn workers); more than one needs shared state (shared_state_problems).
+    api_workers: int = Field(default=1, ge=1, le=64)
     relay_interval_seconds: float = Field(default=0.5, gt=0)
     sweeper_interval_seconds: float = Field(default=30.0, gt=0)
     # Finished Idempotency-Key rows (HTTP retries, confirmed tool calls) are kept this long, then purged.
@@ -199,6 +213,8 @@ class Settings(BaseSettings):
             raise SettingsError("MESTOCKER_BUS=kafka needs MESTOCKER_KAFKA_BOOTSTRAP_SERVERS")
         if self.search_backend == SearchBackend.ELASTICSEARCH and not self.elasticsearch_url:
             raise SettingsError("MESTOCKER_SEARCH_BACKEND=elasticsearch needs MESTOCKER_ELASTICSEARCH_URL")
+        if self.cache_kind == CacheKind.REDIS and not (self.cache_url or self.redis_url):
+            raise SettingsError("MESTOCKER_CACHE=redis needs MESTOCKER_CACHE_URL or MESTOCKER_REDIS_URL")
         if self.chroma_mode == ChromaMode.HTTP and not self.chroma_url:
             raise SettingsError("MESTOCKER_CHROMA_MODE=http needs MESTOCKER_CHROMA_URL")
         return self
@@ -206,6 +222,25 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def shared_state_problems(self) -> list[str]:
+        """What keeps state inside one process, so that several API processes would disagree (docs/performance.md)."""
+        problems = []
+        if self.cache_kind == CacheKind.MEMORY:
+            problems.append("MESTOCKER_CACHE=memory keeps the read cache in each process: use redis")
+        if self.bus == BusKind.INPROCESS:
+            problems.append("MESTOCKER_BUS=inprocess delivers events inside one process: use redis or kafka")
+        if not self.redis_url:
+            problems.append("MESTOCKER_REDIS_URL is not set: the web push hub would be in-process")
+        if self.rate_limit_storage_url.startswith("memory"):
+            problems.append("MESTOCKER_RATE_LIMIT_STORAGE_URL=memory:// counts failed logins per process: use redis://")
+        return problems
+
+    @property
+    def cache_kind(self) -> CacheKind:
+        if self.cache is not None:
+            return self.cache
+        return CacheKind.REDIS if (self.cache_url or self.redis_url) else CacheKind.MEMORY
 
     @property
     def is_production(self) -> bool:

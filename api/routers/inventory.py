@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path
 
-from api.deps import CurrentPrincipal, ReadUowDep
+from api.deps import CurrentPrincipal, PlatformDep, ReadUowDep
 from commerce.fulfillment import views
 from commerce.fulfillment.schemas import LowStockRead, StockRead
 
@@ -18,7 +18,9 @@ def low_stock(uow: ReadUowDep, principal: CurrentPrincipal, warehouse: str | Non
 
 @router.get("/{sku}", response_model=StockRead, summary="On-hand, reserved and available units per warehouse")
 def get_inventory(
-    uow: ReadUowDep, principal: CurrentPrincipal, sku: str = Path(min_length=1, max_length=32),
+    platform: PlatformDep, principal: CurrentPrincipal, sku: str = Path(min_length=1, max_length=32),
     warehouse: str | None = None,
 ) -> StockRead:
-    return views.get_stock(uow=uow, principal=principal, sku=sku, warehouse=warehouse)
+    # From the read cache; the database only on a miss (docs/performance.md).
+    return views.read_stock(read=platform.read_uow, principal=principal, sku=sku, warehouse=warehouse,
+                            cache=platform.cache)

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from api.deps import BusDep, ReadUowDep, oauth2_scheme, principal_from_token
+from api.deps import BusDep, PlatformDep, ReadUowDep, oauth2_scheme, principal_from_token
 from commerce.identity.principal import ANONYMOUS, Principal
 from commerce.marketplace.schemas import ProductRead
-from commerce.marketplace.search import search_products
+from commerce.marketplace.search import search_catalog
 from commerce.recommendations import MAX_SIMILAR, SimilarProductsRead, similar_products
 
 router = APIRouter(prefix="/v1/products", tags=["catálogo"])
@@ -23,15 +23,15 @@ def caller_or_anonymous(request: Request, token: Annotated[str | None, Depends(o
 @router.get("", response_model=list[ProductRead],
             summary="Search the public catalog by words and meaning (accents and case ignored, no login needed)")
 def list_products(
-    uow: ReadUowDep,
-    bus: BusDep,
+    platform: PlatformDep,
     q: str = Query(default="", max_length=200,
                    description="Palabras a buscar o lo que buscas, p. ej. «cafe nariño» o «algo para el frío»"),
     max_price_cop: int | None = Query(default=None, gt=0, description="Precio máximo en pesos (COP)"),
     limit: int = Query(default=20, ge=1, le=50),
 ) -> list[ProductRead]:
-    search = bus.view(search_products)
-    return search(uow=uow, principal=ANONYMOUS, query=q, max_price_cop=max_price_cop, limit=limit)
+    # From the read cache; the database (and the semantic index) only on a miss (docs/performance.md).
+    search = platform.bus.view(search_catalog)
+    return search(read=platform.read_uow, principal=ANONYMOUS, query=q, max_price_cop=max_price_cop, limit=limit)
 
 
 @router.get("/{sku}/similar", response_model=SimilarProductsRead,

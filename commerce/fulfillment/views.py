@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from commerce.fulfillment.models import Movement, PurchaseOrder, StockLevel, SupplyItem
@@ -15,6 +17,7 @@ from commerce.fulfillment.schemas import (
     WarehouseStockRead,
 )
 from commerce.identity.principal import Principal, Scope
+from commerce.shared.cache import NoCache, ReadCache, stock_group
 from commerce.shared.clock import utcnow
 from commerce.shared.errors import NotFound
 from commerce.shared.unit_of_work import UnitOfWork
@@ -40,6 +43,45 @@ def get_stock(*, uow: UnitOfWork, principal: Principal, sku: str, warehouse: str
         for lvl in uow.session.scalars(stmt)
     ]
     return StockRead(sku=item.sku, warehouses=rows)
+
+
+class StockSnapshot(BaseModel):
+    """What the read cache keeps of a SKU: its stock in every warehouse and who may see it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seller_id: str
+    stock: StockRead
+
+
+def _stock_snapshot(uow: UnitOfWork, sku: str) -> StockSnapshot | None:
+    item = uow.session.get(SupplyItem, sku)
+    if item is None:
+        return None
+    stmt = select(StockLevel).where(StockLevel.sku == item.sku).order_by(StockLevel.warehouse)
+    rows = [WarehouseStockRead(warehouse=lvl.warehouse, on_hand=lvl.on_hand, reserved=lvl.reserved,
+                               available=lvl.available) for lvl in uow.session.scalars(stmt)]
+    return StockSnapshot(seller_id=item.seller_id, stock=StockRead(sku=item.sku, warehouses=rows))
+
+
+def read_stock(*, read: Callable[[], UnitOfWork], principal: Principal, sku: str, warehouse: str | None = None,
+               cache: ReadCache | None = None) -> StockRead:
+    """`get_stock` through the read cache: the database is read (in a unit of work from `read`) only on a miss."""
+    principal.require(Scope.INVENTORY_READ)
+    code = sku.strip().upper()
+
+    def load() -> StockSnapshot | None:
+        with read() as uow:
+            return _stock_snapshot(uow, code)
+
+    snapshot = (cache or NoCache()).get_or_load(stock_group(code), "all", StockSnapshot, load)
+    if snapshot is None:
+        raise NotFound(f"No existe el producto {sku}.")
+    principal.require_seller(snapshot.seller_id, f"el inventario de {code}")
+    if not warehouse:
+        return snapshot.stock
+    wanted = warehouse.strip().upper()
+    return StockRead(sku=code, warehouses=[w for w in snapshot.stock.warehouses if w.warehouse == wanted])
 
 
 def list_low_stock(*, uow: UnitOfWork, principal: Principal, warehouse: str | None = None) -> list[LowStockRead]:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, ForeignKey, Integer, String, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from commerce.identity.principal import Principal, Role
 from commerce.shared.clock import utcnow
+from commerce.shared.events import UserUpdated
 from commerce.shared.field_crypto import EncryptedString, blind_index
 from commerce.shared.orm import Aggregate, Base
+from commerce.shared.outbox import OutboxMessage
 
 COLOMBIA_CODE = "57"
 
@@ -53,6 +56,25 @@ class User(Aggregate, Base):
 @event.listens_for(User, "before_update")
 def _index_user(_mapper: object, _connection: object, user: User) -> None:
     user.index_phone()
+
+
+# What a principal is made of: a change to any of these (or deleting the user) must reach every cached copy.
+ACCESS_FIELDS = ("role", "active", "seller_id", "buyer_id", "email")
+
+
+# However a user's access changes (a command, an operator's script, a test), the change and its
+# user.updated outbox row commit together, so caches of the principal are invalidated from the event
+# stream like any other view. Listening on the Session class, as the unit of work does.
+@event.listens_for(Session, "before_flush")
+def _record_access_changes(session: Session, flush_context: Any, instances: Any) -> None:
+    for user in [*session.dirty, *session.deleted]:
+        if not isinstance(user, User) or user.id is None:
+            continue
+        attrs = inspect(user).attrs
+        fields = ["deleted"] if user in session.deleted else [
+            name for name in ACCESS_FIELDS if attrs[name].history.has_changes()]
+        if fields:
+            session.add(OutboxMessage.from_envelope(UserUpdated(user_id=user.id, fields=fields).envelope()))
 
 
 class ConsentRecord(Base):

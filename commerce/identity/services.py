@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -11,6 +12,7 @@ from commerce.identity.credentials import RehashPassword
 from commerce.identity.models import User
 from commerce.identity.passwords import hash_password, verify_and_update
 from commerce.identity.principal import Principal
+from commerce.shared.cache import NoCache, ReadCache, principal_group
 from commerce.shared.errors import NotAuthenticated
 from commerce.shared.unit_of_work import UnitOfWork
 
@@ -52,6 +54,18 @@ def get_principal(*, uow: UnitOfWork, user_id: int) -> Principal | None:
     """Return the principal of an active user, or None."""
     user = uow.session.get(User, user_id)
     return user.principal() if user is not None and user.active else None
+
+
+def current_principal(*, read: Callable[[], UnitOfWork], user_id: int, cache: ReadCache | None = None
+                      ) -> Principal | None:
+    """`get_principal` through the read cache (invalidated by user.updated): the user row is read, in a unit of
+    work from `read`, only on a miss."""
+
+    def load() -> Principal | None:
+        with read() as uow:
+            return get_principal(uow=uow, user_id=user_id)
+
+    return (cache or NoCache()).get_or_load(principal_group(user_id), "principal", Principal, load)
 
 
 def principal_by_email(*, uow: UnitOfWork, email: str) -> Principal | None:

@@ -10,8 +10,9 @@ text only.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from sqlalchemy import select, text
@@ -20,6 +21,7 @@ from commerce.identity.principal import Principal, Scope
 from commerce.marketplace.models import Product
 from commerce.marketplace.schemas import ProductRead
 from commerce.marketplace.semantic import SemanticProductIndex, reciprocal_rank_fusion, relevant
+from commerce.shared.cache import CATALOG, NoCache, ReadCache
 from commerce.shared.errors import InvalidInput
 from commerce.shared.unit_of_work import UnitOfWork
 
@@ -78,6 +80,24 @@ def search_products(
     products = {p.sku: p for p in uow.session.scalars(select(Product).where(Product.sku.in_(skus)))}
     found = [products[s] for s in skus if s in products and _for_sale(products[s], max_price_cop)]
     return [ProductRead.model_validate(p) for p in found[:limit]]
+
+
+def search_catalog(
+    *, read: Callable[[], UnitOfWork], principal: Principal, query: str = "", max_price_cop: int | None = None,
+    limit: int = 20, semantic: SemanticProductIndex | None = None, text_index: TextProductIndex | None = None,
+    cache: ReadCache | None = None,
+) -> list[ProductRead]:
+    """`search_products` through the read cache (one entry per query, price ceiling and limit; any listing
+    change invalidates them all): the database is read, in a unit of work from `read`, only on a miss."""
+    principal.require(Scope.CATALOG_READ)
+
+    def load() -> list[ProductRead]:
+        with read() as uow:
+            return search_products(uow=uow, principal=principal, query=query, max_price_cop=max_price_cop,
+                                   limit=limit, semantic=semantic, text_index=text_index)
+
+    key = json.dumps([" ".join(query.split()).lower(), max_price_cop, limit], ensure_ascii=False)
+    return (cache or NoCache()).get_or_load(CATALOG, f"search:{key}", list[ProductRead], load) or []
 
 
 def semantic_skus(semantic: SemanticProductIndex, query: str) -> list[str]:

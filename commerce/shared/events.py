@@ -234,6 +234,18 @@ class ReorderInitiated(_PurchaseOrderEvent):
     name: ClassVar[str] = "reorder.initiated"
 
 
+class UserUpdated(Event):
+    """A user's access changed (role, active, seller/buyer link, email, or the user was deleted): whoever
+    caches the user's principal drops it."""
+
+    name: ClassVar[str] = "user.updated"
+    user_id: int
+    fields: list[str]
+
+    def key(self) -> str:
+        return f"user:{self.user_id}"
+
+
 class PurchaseCompleted(_OrderEvent):
     name: ClassVar[str] = "purchase.completed"
     buyer_id: str
@@ -246,7 +258,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OrderCreated, StockReserved, StockReleased, PaymentSucceeded, PaymentFailed, OrderPaid,
         OrderCancelled, FulfillmentStarted, OrderShipped, OrderDelivered, StockUpdated,
         ProductUpdated, MovementRecorded, StockLow, StockLowPredicted, ReorderInitiated, ReorderApproved,
-        PurchaseOrderCreated, PurchaseCompleted,
+        PurchaseOrderCreated, PurchaseCompleted, UserUpdated,
     )
 }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import IntegrityError
 
@@ -44,8 +44,8 @@ class IdempotentConsumer:
 class ConsumerGroup:
     """Fans one envelope out to several consumers (each deduplicates on its own)."""
 
-    def __init__(self, consumers: list[IdempotentConsumer]) -> None:
-        self.consumers = consumers
+    def __init__(self, consumers: Sequence[Callable[[EventEnvelope], None]]) -> None:
+        self.consumers = list(consumers)
 
     def __call__(self, envelope: EventEnvelope) -> None:
         for consumer in self.consumers:
