@@ -17,6 +17,7 @@ from api.routers import (
     inventory,
     notifications,
     orders,
+    payments,
     privacy,
     products,
     reorder,
@@ -60,8 +61,8 @@ def create_app(platform: Platform | None = None, *, background_worker: bool | No
     app = FastAPI(title="MeStocker API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
     log_redaction.install()
-    for module in (health, auth, inventory, products, orders, sellers, fulfillment, chat, privacy, notifications,
-                   web):
+    for module in (health, auth, inventory, products, orders, payments, sellers, fulfillment, chat, privacy,
+                   notifications, web):
         app.include_router(module.router)
     app.include_router(whatsapp.router)
     app.include_router(reorder.router)

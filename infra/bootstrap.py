@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.fulfillment.reorder_triggers import LargeSaleRule, watch_large_sales
 from commerce.identity.throttle import LoginThrottle
-from commerce.marketplace.payments import PaymentGateway
+from commerce.marketplace.payments import Gateways
 from commerce.marketplace.semantic import INDEXED_EVENTS, SemanticProductIndex, reindex_product
 from commerce.notifications import NOTIFIED_EVENTS, SELLER_NOTIFIED_EVENTS, notify_buyer, notify_seller
 from commerce.registry import COMMAND_HANDLERS, EVENT_HANDLERS
@@ -38,7 +38,8 @@ from infra.channels.web_push import WebPushHub, build_web_push_hub
 from infra.channels.whatsapp_client import WhatsAppClient, WhatsAppConfig, build_whatsapp_client
 from infra.checkpoints import forget_conversations, open_checkpointer
 from infra.db import make_engine, make_session_factory
-from infra.payments.sandbox import SandboxGateway
+from infra.payments.poller import PaymentPoller
+from infra.payments.registry import build_gateways
 from infra.product_index import build_product_index
 from infra.settings import BusKind, Settings, get_settings, signing_secret
 from infra.worker import ReorderScheduler, run_worker
@@ -72,7 +73,8 @@ class Platform:
     publisher: Publisher
     relay: OutboxRelay
     consumers: ConsumerGroup
-    gateway: PaymentGateway
+    gateways: Gateways
+    payment_poller: PaymentPoller
     jwt_secret: str
     routing_log: RoutingLogWriter
     login_throttle: LoginThrottle
@@ -165,7 +167,7 @@ def bootstrap(
     settings: Settings | None = None,
     *,
     publisher: Publisher | None = None,
-    gateway: PaymentGateway | None = None,
+    gateways: Gateways | None = None,
     product_index: SemanticProductIndex | None = None,
     run_migrations: bool = True,
 ) -> Platform:
@@ -177,7 +179,7 @@ def bootstrap(
         migrate.upgrade(engine)
     session_factory = make_session_factory(engine)
     read_session_factory = make_session_factory(engine, readonly=True)
-    gateway = gateway or SandboxGateway()
+    gateways = gateways or build_gateways(settings)
     publisher = publisher or build_publisher(settings)
     routing_log = RoutingLogWriter(session_factory, salt=privacy_salt(settings))
     # The catalog's semantic index (opened at its first use): search and "similar" read it, the
@@ -185,7 +187,7 @@ def bootstrap(
     product_index = product_index or build_product_index(settings)
     signal = threading.Event()
     dependencies: dict[str, Any] = {
-        "gateway": gateway,
+        "gateways": gateways,
         # The erasure command's ports: the router's log and the chat's conversation store.
         "forget_routing_logs": routing_log.forget_user,
         "forget_conversations": partial(forget_conversations, settings),
@@ -210,10 +212,19 @@ def bootstrap(
     relay = OutboxRelay(session_factory, publisher, read_session_factory=read_session_factory)
     return Platform(settings=settings, engine=engine, session_factory=session_factory,
                     read_session_factory=read_session_factory, bus=bus, publisher=publisher, relay=relay,
-                    consumers=consumers, gateway=gateway, jwt_secret=signing_secret(settings),
+                    consumers=consumers, gateways=gateways, payment_poller=payment_poller(settings, bus, gateways),
+                    jwt_secret=signing_secret(settings),
                     routing_log=routing_log, login_throttle=build_login_throttle(settings),
                     product_index=product_index, outbox_signal=signal,
                     reorder_scheduler=scheduler)
+
+
+def payment_poller(settings: Settings, bus: MessageBus, gateways: Gateways) -> PaymentPoller:
+    """The status poller of push payments (Nequi), with the backoff and timeout of the settings."""
+    return PaymentPoller(bus, gateways, names=tuple(n for n in gateways.names if n == "nequi"),
+                         timeout=timedelta(seconds=settings.nequi_push_timeout_seconds),
+                         initial=timedelta(seconds=settings.nequi_poll_initial_seconds),
+                         maximum=timedelta(seconds=settings.nequi_poll_max_seconds))
 
 
 def reorder_scheduler(settings: Settings) -> ReorderScheduler:
