@@ -197,7 +197,7 @@ def bootstrap(
         command_handlers={cmd: inject(h, dependencies) for cmd, h in COMMAND_HANDLERS.items()},
         event_handlers={evt: [inject(h, dependencies) for h in hs] for evt, hs in EVENT_HANDLERS.items()},
         after_commit=[signal.set],
-        view_dependencies={"semantic": product_index},
+        view_dependencies={"semantic": product_index, "gateways": gateways},
     )
     scheduler = reorder_scheduler(settings)
     consumers = ConsumerGroup(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from commerce.identity.principal import Principal, Scope
 from commerce.marketplace.handlers import authorize_order, load_order
-from commerce.marketplace.models import Payment
-from commerce.marketplace.payments import PaymentStatus
+from commerce.marketplace.models import Buyer, Payment
+from commerce.marketplace.order_state import STATUS_ES, OrderStatus
+from commerce.marketplace.payments import METHOD_ES, Gateways, PaymentMethod, PaymentStatus
 from commerce.marketplace.schemas import PaymentRead, PaymentStartRead
-from commerce.shared.errors import NotFound
+from commerce.shared.errors import IllegalTransition, NotAuthorized, NotFound
 from commerce.shared.unit_of_work import UnitOfWork
 
 
@@ -44,3 +47,29 @@ def form_of(*, uow: UnitOfWork, payment_id: str) -> tuple[str, dict[str, str]] |
     if not form.get("action"):
         return None
     return str(form["action"]), {str(k): str(v) for k, v in (form.get("fields") or {}).items()}
+
+
+@dataclass(frozen=True)
+class PaymentPreview:
+    order_id: str
+    amount_cop: int
+    gateway: str
+    method: PaymentMethod | None
+    method_es: str
+    phone: str  # Nequi: the phone on file that would get the push (shown masked)
+
+
+def preview_payment(*, uow: UnitOfWork, principal: Principal, order_id: str, words: str | None,
+                    gateways: Gateways) -> PaymentPreview:
+    """What paying `order_id` with `words` ("Nequi", "PSE"…) would do, refusing what PayOrder would refuse."""
+    principal.require(Scope.ORDERS_WRITE)
+    order = load_order(uow, order_id)
+    if not principal.is_staff and principal.buyer_id != order.buyer_id:
+        raise NotAuthorized(f"No tienes permiso para pagar el pedido {order.id}.")
+    if order.status_enum != OrderStatus.PENDING_PAYMENT:
+        raise IllegalTransition(f"El pedido {order.id} está {STATUS_ES[order.status_enum]}: no se puede pagar.")
+    gateway, method = gateways.choose(words)
+    buyer = uow.session.get(Buyer, order.buyer_id)
+    label = METHOD_ES[method] if method else gateway.name.capitalize()
+    return PaymentPreview(order_id=order.id, amount_cop=order.total_cop, gateway=gateway.name, method=method,
+                          method_es=label, phone=buyer.phone if buyer else "")

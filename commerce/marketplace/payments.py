@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from commerce.shared.errors import Conflict, InvalidInput
+from commerce.shared.text import fold
 
 
 class PaymentStatus(StrEnum):
@@ -62,6 +63,18 @@ class PaymentMethod(StrEnum):
 METHOD_ES: dict[PaymentMethod, str] = {
     PaymentMethod.CARD: "tarjeta", PaymentMethod.PSE: "PSE", PaymentMethod.EFECTY: "Efecty",
     PaymentMethod.NEQUI: "Nequi", PaymentMethod.CHECKOUT: "Mercado Pago", PaymentMethod.SANDBOX: "pasarela de pruebas",
+}
+
+
+# The words a buyer uses for a way to pay (folded, no accents) → (gateway, method). One table for the chat tool
+# and the offline model; "payu" alone lets PayU's page offer every method.
+PAYMENT_WORDS: dict[str, tuple[str, PaymentMethod | None]] = {
+    "nequi": ("nequi", PaymentMethod.NEQUI),
+    "pse": ("payu", PaymentMethod.PSE), "efecty": ("payu", PaymentMethod.EFECTY),
+    "tarjeta": ("payu", PaymentMethod.CARD), "credito": ("payu", PaymentMethod.CARD),
+    "debito": ("payu", PaymentMethod.CARD), "payu": ("payu", None),
+    "mercadopago": ("mercadopago", PaymentMethod.CHECKOUT), "mercado pago": ("mercadopago", PaymentMethod.CHECKOUT),
+    "sandbox": ("sandbox", PaymentMethod.SANDBOX), "prueba": ("sandbox", PaymentMethod.SANDBOX),
 }
 
 
@@ -193,6 +206,26 @@ class Gateways:
             offered = ", ".join(self.names) or "ninguna"
             raise InvalidInput(f"La pasarela «{name}» no está disponible. Pasarelas habilitadas: {offered}.")
         return gateway
+
+    def choose(self, words: str | None) -> tuple[PaymentGateway, PaymentMethod | None]:
+        """The gateway and method a buyer's words name ("Nequi", "PSE", "tarjeta"…); with no words, the only
+        gateway configured. InvalidInput in Spanish when it is unknown, not configured, or ambiguous."""
+        if not words or not words.strip():
+            if len(self._by_name) == 1:
+                return next(iter(self._by_name.values())), None
+            raise InvalidInput("¿Con qué medio quieres pagar? " + self.offer())
+        choice = PAYMENT_WORDS.get(fold(words).strip()) or PAYMENT_WORDS.get(fold(words).replace(" ", ""))
+        if choice is None:
+            raise InvalidInput(f"No conozco el medio de pago «{words}». " + self.offer())
+        gateway, method = choice
+        if gateway not in self._by_name:
+            raise InvalidInput(f"El pago con {words.strip()} no está disponible ahora. " + self.offer())
+        return self._by_name[gateway], method
+
+    def offer(self) -> str:
+        """ "Puedes pagar con: …" in Spanish, from the configured gateways."""
+        options = sorted({METHOD_ES[m] for g in self._by_name.values() for m in g.methods})
+        return "Puedes pagar con: " + ", ".join(options) + "."
 
     def for_refund(self, name: str) -> PaymentGateway:
         gateway = self._by_name.get(name)

@@ -9,6 +9,7 @@ only what the API says is trusted (status, amount, currency, external_reference)
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -87,13 +88,18 @@ class MercadoPagoGateway(PaymentGateway):
             "items": [{"id": request.order_id, "title": request.description, "quantity": 1, "currency_id": "COP",
                        "unit_price": request.amount_cop}],
             "external_reference": request.reference,
-            "notification_url": f"{base}/v1/payments/mercadopago/notifications",
+            # source_news=webhooks: MercadoPago sends only signed Webhooks there, not the legacy IPN.
+            "notification_url": f"{base}/v1/payments/mercadopago/notifications?source_news=webhooks",
             "back_urls": {outcome: f"{base}/v1/payments/mercadopago/return?outcome={outcome}"
                           for outcome in ("success", "pending", "failure")},
             "payer": {"email": request.buyer_email, "name": request.buyer_name},
             "statement_descriptor": "MESTOCKER",
         }
-        answer = self._call(lambda: self.sdk.preference().create(preference, self._options(request.reference)))
+        with warnings.catch_warnings():
+            # SDK 3.6 nudges towards webhooks configured in the panel; a per-preference notification_url is what
+            # lets one application serve several deployments (docs/payments.md), and it is signed the same way.
+            warnings.filterwarnings("ignore", message="notification_url is deprecated", category=DeprecationWarning)
+            answer = self._call(lambda: self.sdk.preference().create(preference, self._options(request.reference)))
         url = str(answer.get("init_point") or "")
         if not url:
             raise GatewayUnavailable("Mercado Pago no devolvió el enlace de pago; intenta de nuevo.")
