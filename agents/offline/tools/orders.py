@@ -217,6 +217,7 @@ CREATE_ORDER = ToolRule(
 )
 
 # ----- pay_order ----------------------------------------------------------------------------------------
+_REASON_WORDS = frozenset({"porque", "pues", "ya", "debido"})
 _HOW_TO_PAY = ("como puedo pagar", "como pago", "puedo pagar", "se puede pagar", "aceptan", "reciben")
 
 
@@ -227,6 +228,17 @@ def _order_in_sight(r: Reading) -> bool:
 def _asks_how_to_pay(r: Reading) -> bool:
     """ "¿puedo pagar con Nequi?" with no order in sight asks the payment policy, it pays nothing."""
     return not _order_in_sight(r) and any(phrase_at(r.utt, p) >= 0 for p in _HOW_TO_PAY)
+
+
+def _no_order_in_sight(r: Reading) -> bool:
+    return not _order_in_sight(r)
+
+
+def _paying_is_the_reason(r: Reading) -> bool:
+    """ "cancélalo porque me demoré en pagar": paying is why, not what the buyer asks."""
+    toks = r.utt.tokens
+    first_pay = next((i for i, tok in enumerate(toks) if tok.startswith("pag")), None)
+    return first_pay is not None and any(tok in _REASON_WORDS for tok in toks[:first_pay])
 
 
 def payment_words(utt: Utterance) -> str | None:
@@ -248,11 +260,13 @@ PAY_ORDER = ToolRule(
     tool="pay_order",
     keywords=(
         ("pagar", 3), ("pagalo", 3), ("hacer el pago", 3), ("realizar el pago", 3), ("link de pago", 3.5),
-        ("enlace de pago", 3.5), ("link para pagar", 3.5), ("cobrame", 2.5), ("cobra=", 2),
+        ("enlace de pago", 3.5), ("link para pagar", 3.5), ("cobrame", 2.5), ("cobra=", 2), ("quiero pagar", 1.5),
     ),
     cues=(
-        Cue(_names_order, DECISIVE, scored_only=True),  # paying a named order outweighs "nequi" as a policy word
+        Cue(_names_order, CLEAR, scored_only=True),  # paying a named order outweighs "nequi" as a policy word
         Cue(_order_in_sight, LEAN, scored_only=True),
+        Cue(_no_order_in_sight, -STRONG, scored_only=True),  # "¿a qué hora tengo que pagar?" pays nothing
+        Cue(_paying_is_the_reason, -DECISIVE, scored_only=True),
         Cue(_asks_how_to_pay, -OVERRIDE, scored_only=True),
         Cue(hypothetical, -STRONG, scored_only=True),  # "si no pago hoy, ¿qué pasa?"
     ),
