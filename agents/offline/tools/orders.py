@@ -230,7 +230,7 @@ def _asks_how_to_pay(r: Reading) -> bool:
     return not _order_in_sight(r) and any(phrase_at(r.utt, p) >= 0 for p in _HOW_TO_PAY)
 
 
-def _no_order_in_sight(r: Reading) -> bool:
+def _order_out_of_sight(r: Reading) -> bool:
     return not _order_in_sight(r)
 
 
@@ -265,7 +265,7 @@ PAY_ORDER = ToolRule(
     cues=(
         Cue(_names_order, CLEAR, scored_only=True),  # paying a named order outweighs "nequi" as a policy word
         Cue(_order_in_sight, LEAN, scored_only=True),
-        Cue(_no_order_in_sight, -STRONG, scored_only=True),  # "¿a qué hora tengo que pagar?" pays nothing
+        Cue(_order_out_of_sight, -STRONG, scored_only=True),  # "¿a qué hora tengo que pagar?" pays nothing
         Cue(_paying_is_the_reason, -DECISIVE, scored_only=True),
         Cue(_asks_how_to_pay, -OVERRIDE, scored_only=True),
         Cue(hypothetical, -STRONG, scored_only=True),  # "si no pago hoy, ¿qué pasa?"
