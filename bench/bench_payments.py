@@ -157,7 +157,11 @@ def counts(platform: Platform) -> tuple[int, int, int]:
 def bench(kind: str, n: int, seconds: int) -> list[str]:
     rows = []
     with database(kind) as platform:
+        started = time.perf_counter()
         intents = pending_intents(platform, 2 * n)
+        setup_rate = 2 * n / (time.perf_counter() - started)
+        rows.append(f"| {kind} | in process | reference: PlaceOrder + PayOrder (PayU PSE form) per order | {2 * n} | "
+                    f"{setup_rate:,.1f} orders | pending intents |")
         first, second = intents[:n], intents[n:]
         fresh = [confirmation(ref, amount) for ref, amount in first]
         rate, outcomes = in_process(platform, fresh)
@@ -190,6 +194,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     rows: list[str] = []
+    load_before = os.getloadavg()
     for kind in (args.only,) if args.only else ("sqlite", "postgres"):
         try:
             rows += bench(kind, args.notifications, args.seconds)
@@ -197,10 +202,11 @@ def main() -> None:
             rows.append(f"| {kind} | — | not run: {exc} | | | |")
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{host.machine()}, {os.cpu_count()} cores shared with other jobs, Python {host.python_version()}"
+    load = "load average (1 min) {:.1f} before, {:.1f} after".format(load_before[0], os.getloadavg()[0])
     text = "\n".join([
         "## Payment notifications (issue 13)",
         "",
-        f"`python -m bench.bench_payments --notifications {args.notifications}` — {stamp}, {machine}.",
+        f"`python -m bench.bench_payments --notifications {args.notifications}` — {stamp}, {machine}; {load}.",
         "PayU confirmations (MD5 signature) for pending PSE intents; every fresh one pays its order in one",
         "transaction (row lock on the intent and the order, dedup lookup, raw row, order → paid, outbox rows).",
         "",
