@@ -202,7 +202,7 @@ def main() -> None:
             rows.append(f"| {kind} | — | not run: {exc} | | | |")
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     machine = f"{host.machine()}, {os.cpu_count()} cores shared with other jobs, Python {host.python_version()}"
-    load = "load average (1 min) {:.1f} before, {:.1f} after".format(load_before[0], os.getloadavg()[0])
+    load = f"load average (1 min) {load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after"
     text = "\n".join([
         "## Payment notifications (issue 13)",
         "",
