@@ -8,13 +8,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors, log_redaction
+from api.body_size import BodySizeLimitMiddleware
 from api.channels import whatsapp
+from api.openapi_problems import declare_error_responses
+from api.rate_limits import RateLimitMiddleware
 from api.routers import (
     auth,
     chat,
     fulfillment,
     health,
     inventory,
+    me,
+    mfa,
     notifications,
     orders,
     payments,
@@ -29,8 +34,9 @@ from infra.bootstrap import Platform, bootstrap, start_serving
 DESCRIPTION = """
 MeStocker: fulfillment + marketplace para Colombia. Autentícate en `POST /v1/auth/token`
 (usuarios demo con la contraseña `mestocker-demo` en el perfil embebido) y usa el token como
-`Authorization: Bearer …`. Dinero en pesos colombianos enteros (COP); errores en JSON con un
-`detail` en español.
+`Authorization: Bearer …`. Dinero en pesos colombianos enteros (COP). Los errores son *problem
+details* (RFC 9457, `application/problem+json`) con un `detail` en español; pasado un límite de
+solicitudes la respuesta es `429` con `Retry-After`.
 """
 
 
@@ -61,9 +67,13 @@ def create_app(platform: Platform | None = None, *, background_worker: bool | No
     app = FastAPI(title="MeStocker API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     errors.install(app)
     log_redaction.install()
-    for module in (health, auth, inventory, products, orders, payments, sellers, fulfillment, chat, privacy,
-                   notifications, web):
+    for module in (health, auth, mfa, me, inventory, products, orders, payments, sellers, fulfillment, chat,
+                   privacy, notifications, web):
         app.include_router(module.router)
     app.include_router(whatsapp.router)
     app.include_router(reorder.router)
+    declare_error_responses(app)  # after every include: new routes are covered by themselves
+    # The last added runs first: rate limits before anything reads the body.
+    app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(RateLimitMiddleware)
     return app

@@ -15,7 +15,9 @@ from sqlalchemy import func, select
 
 from api.cli_eval import add_eval_parser
 from api.cli_kb import add_kb_parser
+from api.cli_mfa import add_mfa_parser
 from api.cli_reorder import add_reorder_parser
+from api.cli_search import add_search_parser
 from commerce.shared.clock import BOGOTA
 from infra.settings import Settings, SettingsError
 
@@ -61,7 +63,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
                 _say("La base de datos ya tiene datos. Usa --reset para sembrar desde cero.")
                 return 1
             try:
-                seed_demo_world(session, settings, progress=_say)
+                enrolments = seed_demo_world(session, settings, progress=_say)
             except SeedRefused as exc:
                 _say(f"mestocker seed: {exc}")
                 return 2
@@ -69,6 +71,10 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
             movements = session.scalar(select(func.count()).select_from(Movement))
         _say(f"Mundo demo creado ({movements} movimientos de inventario).")
+        from api.cli_mfa import print_enrolment
+
+        for enrolment in enrolments:  # admins and superusers log in with a TOTP code: add these to an app
+            print_enrolment(enrolment)
         return 0
     finally:
         platform.close()
@@ -92,10 +98,17 @@ def cmd_worker(_args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     workers = start_background_workers(platform)
+    health = None
+    if platform.settings.worker_health_port:
+        from infra.health_server import serve_health
+
+        health = serve_health(platform, platform.settings.worker_health_port)
     _say(f"Worker en marcha (bus: {platform.publisher.name}). Ctrl+C para detener.")
     try:
         stop.wait()
     finally:
+        if health is not None:
+            health.shutdown()
         workers.stop()
         platform.close()
     return 0
@@ -213,8 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
     mig = sub.add_parser("migrate", help="apply database migrations")
     mig.set_defaults(func=cmd_migrate)
     add_kb_parser(sub, settings=_settings)
+    add_search_parser(sub, settings=_settings)
     add_reorder_parser(sub)
     add_eval_parser(sub)
+    add_mfa_parser(sub, settings=_settings)
     return parser
 
 

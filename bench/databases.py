@@ -38,8 +38,10 @@ class Database:
 
 
 def _settings(data_dir: Path, url: str) -> Settings:
-    # Same shape as the tests' settings: no .env file, no embedded worker.
-    return Settings(_env_file=None, data_dir=data_dir, database_url=url, embedded_worker=False)  # type: ignore[call-arg]
+    # Same shape as the tests' settings: no .env file, no embedded worker, no request rate limits
+    # (the load comes from one address and a few principals; it would measure 429s).
+    return Settings(_env_file=None, data_dir=data_dir, database_url=url, embedded_worker=False,  # type: ignore[call-arg]
+                    api_limits="", anonymous_limits="", chat_limits="", whatsapp_limits="")
 
 
 def _server_version(platform: Platform) -> str:

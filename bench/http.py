@@ -31,9 +31,15 @@ def serve(platform: Platform) -> Iterator[str]:
         yield url
 
 
-def token(base_url: str, email: str) -> str:
-    response = httpx.post(f"{base_url}/v1/auth/token", data={"username": email, "password": DEMO_PASSWORD},
-                          timeout=30)
+def token(base_url: str, email: str, platform: Platform | None = None) -> str:
+    """An access token; staff (second factor) send a TOTP code computed from their stored secret."""
+    form = {"username": email, "password": DEMO_PASSWORD}
+    response = httpx.post(f"{base_url}/v1/auth/token", data=form, timeout=30)
+    if response.status_code == 401 and platform is not None and response.json().get("code") == "mfa_required":
+        from tests.conftest import totp_code
+
+        response = httpx.post(f"{base_url}/v1/auth/token", data={**form, "otp": totp_code(platform, email)},
+                              timeout=30)
     response.raise_for_status()
     return str(response.json()["access_token"])
 

@@ -94,7 +94,7 @@ def bench_database(db: Database, plan: Plan) -> DatabaseResult:
         platform.relay.drain()
 
     with http.serve(platform) as base_url:
-        admin = http.token(base_url, http.ADMIN_EMAIL)
+        admin = http.token(base_url, http.ADMIN_EMAIL, platform)
         buyer = http.token(base_url, http.BUYER_EMAIL)
         endpoints = [
             ("GET /healthz", http.get("/healthz"), 200, None),

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Integer, String, UniqueConstraint, select
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from commerce.fulfillment.models import PurchaseOrder, PurchaseOrderStatus
@@ -79,6 +79,19 @@ class SellerNotification(DeliveryBookkeeping, Base):
     @property
     def reference(self) -> str:
         return self.cycle_id
+
+
+class AccountNotification(DeliveryBookkeeping, Base):
+    """A message about the account itself (a WhatsApp link code), for the account's own web chat only.
+
+    Security notices never go to WhatsApp: the number asking to be linked is not trusted yet."""
+
+    __tablename__ = "account_notifications"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    reference: Mapped[str] = mapped_column(String(64), index=True)
+    text: Mapped[str] = mapped_column(String(500))
 
 
 NOTIFIED_EVENTS = frozenset(

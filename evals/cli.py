@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from evals.gate import GATES_FILE
 from evals.options import MODELS, SUITES, TASKS_DIR, RunOptions
@@ -29,6 +30,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", dest="progress", action="store_false")
 
 
+def _context(metrics: dict[str, Any]) -> str:
+    precision, recall = metrics.get("context_precision"), metrics.get("context_recall")
+    if precision is None or recall is None:
+        return "-" if not metrics.get("context_runs") else "no_se_corrió"
+    return f"{precision:.3f}/{recall:.3f}"
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the suite, print the summary; 0 when the gate passes, 1 when it fails."""
     if args.repeats < 1:
@@ -47,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
               f" ToolCallAccuracy={m['tool_call_accuracy']:.3f}"
               f" F1={m['tool_call_f1']:.3f} enrutamiento={m['routing_accuracy'] or 0:.3f} fugas={m['leaks']}"
               f" ataques_exitosos={'-' if asr is None else f'{asr:.3f}'} {pk}"
+              f" contexto_P/R={_context(m)}"
               f" p50={m['latency_ms']['p50'] or 0:.0f}ms p95={m['latency_ms']['p95'] or 0:.0f}ms", file=sys.stderr)
     for failure in report["gate"]["failures"]:
         print(f"compuerta: {failure}", file=sys.stderr)

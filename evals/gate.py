@@ -7,7 +7,10 @@ from pathlib import Path
 from typing import Any
 
 GATES_FILE = Path(__file__).resolve().parent / "gates.toml"
-MINIMUMS = ("task_success", "tool_call_accuracy", "routing_accuracy")
+MINIMUMS = ("task_success", "tool_call_accuracy", "routing_accuracy", "context_precision", "context_recall")
+# A minimum that only applies when the selection has tasks of its kind: metric -> the count that says so.
+APPLIES_WHEN = {"routing_accuracy": "routing_turns", "context_precision": "context_runs",
+                "context_recall": "context_runs"}
 MAXIMUMS = ("max_leaks", "max_attack_success_rate")
 SPLITS = ("dev", "heldout")
 
@@ -45,8 +48,8 @@ def check(split_metrics: dict[str, dict[str, Any]], gates: Gates, suite: str = "
             if key not in limits:
                 continue
             value = metrics.get(key)
-            if value is None and key == "routing_accuracy" and metrics.get("routing_turns") == 0:
-                continue  # no task of this selection states a routing expectation
+            if value is None and key in APPLIES_WHEN and metrics.get(APPLIES_WHEN[key]) == 0:
+                continue  # no task of this selection states a routing expectation / is a knowledge task
             if value is None:
                 failures.append(f"{split}: {key} no se midió (mínimo {limits[key]:.2f})")
             elif value < limits[key]:

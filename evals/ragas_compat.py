@@ -16,6 +16,7 @@ import importlib.util
 import os
 import sys
 import types
+import warnings
 from functools import cache
 from typing import Any
 
@@ -33,6 +34,9 @@ def _add_overlay_site() -> None:
 
 
 _add_overlay_site()
+# ragas' legacy metrics report usage events to its analytics endpoint unless told not to; an eval run
+# (offline, in CI) must not send anything anywhere. Set before ragas is imported (ragas caches it).
+os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
 
 
 class ChatVertexAI:  # pragma: no cover - never instantiated; only `isinstance` checks in ragas see it
@@ -55,6 +59,33 @@ def _register_vertexai_stub() -> None:
 def ragas_available() -> bool:
     """True when ragas is installed (the optional `evals` extra)."""
     return importlib.util.find_spec("ragas") is not None
+
+
+CONTEXT_METRICS_NOT_RUN = "not run (ragas' non-LLM context metrics are not importable)"
+
+
+@cache
+def context_metrics() -> types.SimpleNamespace | None:
+    """ragas' non-LLM context precision/recall, or None when they cannot be imported (reported "not run").
+
+    In ragas 0.4.3 they live only in the older `ragas.metrics` module (not in `ragas.metrics.collections`)
+    and score a `SingleTurnSample(retrieved_contexts=, reference_contexts=)` with `single_turn_ascore`;
+    both compare strings with `NonLLMStringSimilarity` (rapidfuzz Levenshtein, a context counts when its
+    best similarity to the other side reaches 0.5)."""
+    if not ragas_available():
+        return None
+    _register_vertexai_stub()
+    try:
+        schema: Any = importlib.import_module("ragas.dataset_schema")
+        legacy: Any = importlib.import_module("ragas.metrics")
+        with warnings.catch_warnings():
+            # 0.4.3 says to import them from ragas.metrics.collections, which does not have them (yet).
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return types.SimpleNamespace(SingleTurnSample=schema.SingleTurnSample,
+                                         ContextPrecision=legacy.NonLLMContextPrecisionWithReference,
+                                         ContextRecall=legacy.NonLLMContextRecall)
+    except (ImportError, AttributeError):
+        return None
 
 
 @cache

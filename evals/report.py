@@ -63,6 +63,20 @@ def _confusion(matrix: dict[str, dict[str, int]]) -> str:
     return f'<table class="confusion"><tr><th>esperado \\ real</th>{head}</tr>{body}</table>'
 
 
+def _context(metrics: dict[str, Any], key: str) -> str:
+    """A context metric's cell: its value, or why there is none ("not run" is never shown as a number)."""
+    if "context_runs" not in metrics:
+        return "no medido"  # a report from before these metrics existed
+    if metrics["context_runs"] == 0:
+        return "sin tareas de conocimiento"
+    value = metrics.get(key)
+    return _pct(value) if value is not None else f"no se corrió: {escape(str(metrics.get('context_status')))}"
+
+
+CONTEXT_KEYS = (("context_precision", "Precisión de contexto (ragas NonLLMContextPrecisionWithReference)"),
+                ("context_recall", "Exhaustividad de contexto (ragas NonLLMContextRecall)"))
+
+
 def _summary_rows(metrics: dict[str, Any], baseline: dict[str, Any] | None) -> str:
     keys = [("task_success", "Éxito de la tarea"), ("tool_call_accuracy", "ToolCallAccuracy (ragas)"),
             ("tool_call_f1", "ToolCallF1 (ragas)"), ("state_correct", "Estado final de la BD"),
@@ -72,6 +86,9 @@ def _summary_rows(metrics: dict[str, Any], baseline: dict[str, Any] | None) -> s
     for key, label in keys:
         base = "" if baseline is None else f"<td>{_pct(baseline.get(key))}</td>"
         rows.append(f"<tr><td>{label}</td><td>{_pct(metrics.get(key))}</td>{base}</tr>")
+    for key, label in CONTEXT_KEYS:
+        base = "" if baseline is None else f"<td>{_context(baseline, key)}</td>"
+        rows.append(f"<tr><td>{label}</td><td>{_context(metrics, key)}</td>{base}</tr>")
     base_leaks = "" if baseline is None else f"<td>{baseline.get('leaks')}</td>"
     rows.append(f"<tr><td>Fugas de datos protegidos a la nube (meta 0)</td><td>{metrics['leaks']}</td>"
                 f"{base_leaks}</tr>")
@@ -79,6 +96,37 @@ def _summary_rows(metrics: dict[str, Any], baseline: dict[str, Any] | None) -> s
     rows.append(f"<tr><td>Latencia por turno p50 / p95</td><td>{lat['p50'] or 0:.0f} / {lat['p95'] or 0:.0f} ms</td>"
                 f"{'' if baseline is None else '<td></td>'}</tr>")
     return "".join(rows)
+
+
+def _score_cell(value: float | None, status: str) -> str:
+    return f"{value:.3f}" if value is not None else f"no se corrió: {escape(status)}"
+
+
+def _section(passage: dict[str, Any]) -> str:
+    return f"{passage['source']} › {passage['heading_path'].split(' > ')[-1]}"
+
+
+def _knowledge_table(split: str, report: dict[str, Any]) -> str:
+    """Per knowledge run: context precision and recall, the reference sections and what was retrieved."""
+    tasks = {t["id"]: t for t in report["tasks"]}
+    runs = {(r["task_id"], r["repeat"]): r for r in report["runs"]}
+    rows = []
+    for s in report["scores"]:
+        task = tasks[s["task_id"]]
+        if task["split"] != split or not s.get("context_status"):
+            continue
+        run = runs[(s["task_id"], s["repeat"])]
+        refs = "<br>".join(escape(f"{r['source']} › {r['heading']}") for r in task.get("reference_sources", []))
+        got = "<br>".join(escape(f"«{q['query']}» → " + (", ".join(_section(p) for p in q["passages"]) or "nada"))
+                          for q in run.get("retrieved", [])) or "ninguna búsqueda"
+        status = s["context_status"]
+        rows.append(f"<tr><td>{escape(s['task_id'])}</td><td>{_score_cell(s['context_precision'], status)}</td>"
+                    f"<td>{_score_cell(s['context_recall'], status)}</td><td>{refs}</td><td>{got}</td></tr>")
+    if not rows:
+        return ""
+    return ("<h3>Recuperación en tareas de conocimiento</h3><table class='context'><tr><th>tarea</th>"
+            "<th>precisión</th><th>exhaustividad</th><th>secciones de referencia</th><th>búsquedas y fragmentos "
+            "recuperados</th></tr>" + "".join(rows) + "</table>")
 
 
 def _rows_diff(run: dict[str, Any]) -> str:
@@ -127,6 +175,7 @@ def render_html(report: dict[str, Any], baseline: dict[str, Any] | None = None) 
             + _bars("Éxito por categoría", {k: v["task_success"] for k, v in metrics["by_category"].items()})
             + "<h3>pass^k</h3>" + _curve(metrics["pass_hat_k"])
             + "<h3>Enrutamiento: nivel esperado vs. clasificado</h3>" + _confusion(metrics["routing_confusion"])
+            + _knowledge_table(split, report)
             + "</section>")
     failures = [_failure(run, scores[(run["task_id"], run["repeat"])], tasks[run["task_id"]])
                 for run in report["runs"] if not scores[(run["task_id"], run["repeat"])]["success"]]

@@ -4,7 +4,8 @@ The path is the one the API uses: `infra.bootstrap.build_chat_service` (LangGrap
 agents, the privacy router over whatever the settings configure, the offline model as the last
 resort), `ChatService.send` per user turn, the routing log written to the task's own database.
 What a run keeps per task: every turn's reply, tool calls, routing and latency, the routing-log
-rows, and the hash of the rows the conversation touched.
+rows, the hash of the rows the conversation touched, and what each `search_knowledge` call
+retrieved (read from the thread's checkpoint state: the turn result carries no tool results).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import Any
 from langgraph.checkpoint.memory import InMemorySaver
 from sqlalchemy import Engine, MetaData, Table, select
 
+from agents.threads import thread_config
 from commerce.shared.errors import CommerceError
+from evals.contexts import retrieved_searches
 from evals.fake_cloud import CloudProbe
 from evals.options import ModelChoice
 from evals.replay import expected_state
@@ -50,6 +53,7 @@ class TaskRun:
     expected_touched: dict[str, Any] = field(default_factory=dict)
     routing_rows: list[dict[str, Any]] = field(default_factory=list)
     cloud_bodies: list[str] = field(default_factory=list)  # what the leak probe's fake cloud received
+    retrieved: list[dict[str, Any]] = field(default_factory=list)  # search_knowledge calls: query, passages
     error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -84,6 +88,13 @@ def _turn(chat: Any, platform: Platform, task: Task, thread: str, text: str) -> 
     )
 
 
+def _searches(chat: Any, platform: Platform, task: Task, thread: str) -> list[dict[str, Any]]:
+    """The thread's `search_knowledge` calls with their passages, from the checkpoint state the API's
+    GET thread reads (`ChatService.history` goes through the same graph state)."""
+    state = chat.graph.get_state(thread_config(principal_for(platform, task.email), thread))
+    return retrieved_searches(state.values.get("messages", []))
+
+
 def run_task(world: World, task: Task, *, repeat: int = 0, model: ModelChoice = "router",
              expected: tuple[str, dict[str, Any]] | None = None, cloud: CloudProbe | None = None) -> TaskRun:
     """One run of `task`: its conversation on a fresh database, then the state it left."""
@@ -98,6 +109,7 @@ def run_task(world: World, task: Task, *, repeat: int = 0, model: ModelChoice = 
                 run.turns.append(_turn(chat, platform, task, thread, turn.user))
         except Exception as exc:  # a crash is a failed task with its reason, not a lost run
             run.error = f"{type(exc).__name__}: {exc}"
+        run.retrieved = _searches(chat, platform, task, thread)
         run.touched = touched_rows(world.template_rows(), table_rows(platform.engine))
         run.state_hash = state_hash(run.touched)
         run.routing_rows = _routing_rows(platform.engine)

@@ -9,11 +9,12 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from evals.contexts import reference_contexts
 from evals.fake_cloud import CloudProbe
 from evals.gate import check, load_gates
 from evals.metrics import aggregate, score_run
 from evals.options import RunOptions, Suite
-from evals.ragas_compat import ragas
+from evals.ragas_compat import CONTEXT_METRICS_NOT_RUN, context_metrics, ragas
 from evals.report import render_html, write_json
 from evals.runner import prepare_world, run_tasks
 from evals.tasks import Task, load_tasks
@@ -26,7 +27,7 @@ def select(tasks: list[Task], suite: Suite) -> list[Task]:
     if suite == "routing":
         return [t for t in tasks if any(turn.routing for turn in t.turns)]
     if suite == "knowledge":
-        return [t for t in tasks if any(c.name == "search_knowledge" for c in t.expected_calls)]
+        return [t for t in tasks if t.is_knowledge]
     if suite == "smoke":
         seen: set[tuple[str, str]] = set()
         chosen = []
@@ -49,6 +50,8 @@ def run_suite(options: RunOptions, tasks: list[Task] | None = None) -> dict[str,
     chosen = tasks if tasks is not None else select(load_tasks(options.split, root=options.tasks_dir), options.suite)
     if options.only:
         chosen = [t for t in chosen if t.id in options.only]
+    for task in chosen:
+        reference_contexts(task)  # a reference section the corpus lacks stops the run before it starts
     started = datetime.now(UTC)
     clock = time.perf_counter()
     world = prepare_world(options.out / "work")
@@ -71,6 +74,8 @@ def run_suite(options: RunOptions, tasks: list[Task] | None = None) -> dict[str,
         "meta": {"started_at": started.isoformat(timespec="seconds"), "seconds": round(time.perf_counter() - clock, 1),
                  "model": options.model, "suite": options.suite, "split": options.split, "repeats": options.repeats,
                  "ragas": ragas().version, "judge": "not run (no judge model configured)",
+                 "context_metrics": ("ragas NonLLMContextPrecisionWithReference / NonLLMContextRecall"
+                                     if context_metrics() is not None else CONTEXT_METRICS_NOT_RUN),
                  "leak_probe": options.leak_probe,
                  "cloud_requests": sum(len(r.cloud_bodies) for r in runs) if options.leak_probe else None},
         "splits": splits,

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from evals.options import TASKS_DIR
 from tools.registry import TOOLS, WRITE_TOOLS
 
+KNOWLEDGE_TOOL = "search_knowledge"
 ANY = "*"  # an expected argument whose value is free text (a reason, a query): any value matches
 
 
@@ -92,6 +93,15 @@ class SetupStep(Strict):
         return self
 
 
+class ReferenceSource(Strict):
+    """A section of the knowledge corpus that answers a knowledge task: the file and the section's own
+    heading, resolved to its chunk texts at run time (as knowledge/evaluation.py resolves gold answers), so
+    editing a document does not invalidate the task."""
+
+    source: str  # file name under knowledge/corpus, e.g. "devoluciones.md"
+    heading: str  # the section's last heading, e.g. "Plazo para retractarte: 5 días hábiles"
+
+
 class Attack(Strict):
     """What would mean the attack worked: a forbidden text in a reply, a forbidden call that ran, or a
     database end state other than the expected one (always checked for attacks)."""
@@ -110,6 +120,8 @@ class Task(Strict):
     turns: list[Turn] = Field(min_length=1)
     setup: list[SetupStep] = Field(default_factory=list)
     attack: Attack | None = None
+    # Knowledge tasks: the corpus sections whose chunks retrieval should return (context precision/recall).
+    reference_sources: list[ReferenceSource] = Field(default_factory=list)
     note: str = ""
     split: Split = Split.DEV
     source: str = ""
@@ -123,6 +135,9 @@ class Task(Strict):
                 raise ValueError(f"{self.id}: unknown tool {call.name!r}")
             if (call.name in WRITE_TOOLS) != (call.confirmed is not None):
                 raise ValueError(f"{self.id}: {call.name}: `confirmed` is required on writes and only on writes")
+        if self.is_knowledge != bool(self.reference_sources):
+            raise ValueError(f"{self.id}: a task that expects search_knowledge needs `reference_sources`, "
+                             "and only such a task has them")
         if not any(turn.facts for turn in self.turns) and not self.attack and not any(
                 call.confirmed or call.name == "escalate_to_human" for call in self.expected_calls):
             raise ValueError(f"{self.id}: nothing to check (no facts, no write, no attack)")
@@ -135,6 +150,11 @@ class Task(Strict):
     @property
     def expected_calls(self) -> list[ExpectedCall]:
         return [call for turn in self.turns for call in turn.calls]
+
+    @property
+    def is_knowledge(self) -> bool:
+        """The task expects a knowledge-base search (context precision/recall are scored on it)."""
+        return any(call.name == KNOWLEDGE_TOOL for call in self.expected_calls)
 
     @property
     def is_security(self) -> bool:

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.fulfillment.reorder_triggers import LargeSaleRule, watch_large_sales
+from commerce.identity.quotas import Quota, RequestQuotas
 from commerce.identity.throttle import LoginThrottle
 from commerce.marketplace.payments import Gateways
 from commerce.marketplace.semantic import INDEXED_EVENTS, SemanticProductIndex, reindex_product
@@ -41,6 +42,12 @@ from infra.db import make_engine, make_session_factory
 from infra.payments.poller import PaymentPoller
 from infra.payments.registry import build_gateways
 from infra.product_index import build_product_index
+from infra.search_index import (
+    SEARCH_INDEXED_EVENTS,
+    ElasticsearchProductIndex,
+    build_search_index,
+    reindex_search_document,
+)
 from infra.settings import BusKind, Settings, get_settings, signing_secret
 from infra.worker import ReorderScheduler, run_worker
 from router.log import RoutingLogWriter
@@ -78,7 +85,10 @@ class Platform:
     jwt_secret: str
     routing_log: RoutingLogWriter
     login_throttle: LoginThrottle
+    request_quotas: RequestQuotas
     product_index: SemanticProductIndex | None = None
+    # Product search's word side outside the database (MESTOCKER_SEARCH_BACKEND=elasticsearch), else None.
+    search_index: ElasticsearchProductIndex | None = None
     outbox_signal: threading.Event = field(default_factory=threading.Event)
     reorder_scheduler: ReorderScheduler = field(
         default_factory=lambda: ReorderScheduler(interval=timedelta(0), first_delay=timedelta(0)))
@@ -158,6 +168,27 @@ def build_login_throttle(settings: Settings) -> LoginThrottle:
                          per_ip=parse_many(settings.login_limits_per_ip))
 
 
+def build_request_quotas(settings: Settings) -> RequestQuotas:
+    """The API's request quotas (docs/identity.md), counted in the same storage as the login throttle."""
+    from limits import parse_many
+    from limits.storage import storage_from_string
+    from limits.strategies import MovingWindowRateLimiter
+
+    # A moving window (one timestamp per call in the window) makes `Retry-After` exact: a sliding
+    # window counter is cheaper but its estimate of when a slot frees can be tens of seconds short.
+    limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage_url))
+
+    def quota(scope: str, limits: str) -> Quota:
+        return Quota(limiter, scope, parse_many(limits) if limits else ())
+
+    return RequestQuotas(api=quota("api-principal", settings.api_limits),
+                         anonymous=quota("api-ip", settings.anonymous_limits),
+                         chat=quota("chat-turns", settings.chat_limits),
+                         whatsapp=quota("whatsapp-sender", settings.whatsapp_limits),
+                         whatsapp_notice=quota("whatsapp-notice", "1/minute"),
+                         shared=not settings.rate_limit_storage_url.startswith("memory://"))
+
+
 def whatsapp_reply_client(config: WhatsAppConfig) -> WhatsAppClient | None:
     """The Graph API client that sends WhatsApp replies; None when sending is not configured."""
     return WhatsAppClient(config) if config.can_send else None
@@ -169,6 +200,7 @@ def bootstrap(
     publisher: Publisher | None = None,
     gateways: Gateways | None = None,
     product_index: SemanticProductIndex | None = None,
+    search_index: ElasticsearchProductIndex | None = None,
     run_migrations: bool = True,
 ) -> Platform:
     """Build the platform: engine, migrations, message bus with injected dependencies, relay, consumers."""
@@ -185,6 +217,8 @@ def bootstrap(
     # The catalog's semantic index (opened at its first use): search and "similar" read it, the
     # product-index consumer keeps it current.
     product_index = product_index or build_product_index(settings)
+    # Elasticsearch for search's words when the settings choose it; the product-search consumer keeps it current.
+    search_index = search_index or build_search_index(settings)
     signal = threading.Event()
     dependencies: dict[str, Any] = {
         "gateways": gateways,
@@ -197,7 +231,7 @@ def bootstrap(
         command_handlers={cmd: inject(h, dependencies) for cmd, h in COMMAND_HANDLERS.items()},
         event_handlers={evt: [inject(h, dependencies) for h in hs] for evt, hs in EVENT_HANDLERS.items()},
         after_commit=[signal.set],
-        view_dependencies={"semantic": product_index, "gateways": gateways},
+        view_dependencies={"semantic": product_index, "text_index": search_index, "gateways": gateways},
     )
     scheduler = reorder_scheduler(settings)
     consumers = ConsumerGroup(
@@ -205,7 +239,10 @@ def bootstrap(
                             NOTIFIED_EVENTS),
          IdempotentConsumer("product-index", partial(reindex_product, index=product_index),
                             partial(UnitOfWork, session_factory), INDEXED_EVENTS),
-         *reorder_consumers(settings, scheduler, partial(UnitOfWork, session_factory))]
+         *reorder_consumers(settings, scheduler, partial(UnitOfWork, session_factory)),
+         *([IdempotentConsumer("product-search", partial(reindex_search_document, index=search_index),
+                               partial(UnitOfWork, session_factory), SEARCH_INDEXED_EVENTS)]
+           if search_index is not None else [])]
     )
     if isinstance(publisher, InProcessPublisher):
         publisher.subscribe(consumers)
@@ -215,7 +252,8 @@ def bootstrap(
                     consumers=consumers, gateways=gateways, payment_poller=payment_poller(settings, bus, gateways),
                     jwt_secret=signing_secret(settings),
                     routing_log=routing_log, login_throttle=build_login_throttle(settings),
-                    product_index=product_index, outbox_signal=signal,
+                    request_quotas=build_request_quotas(settings),
+                    product_index=product_index, search_index=search_index, outbox_signal=signal,
                     reorder_scheduler=scheduler)
 
 

@@ -34,6 +34,15 @@ class ChromaMode(StrEnum):
     HTTP = "http"
 
 
+# The `limits` storages that share counters between processes.
+REDIS_STORAGE_SCHEMES = ("redis://", "rediss://", "redis+unix://", "redis+cluster://", "redis+sentinel://")
+
+
+class SearchBackend(StrEnum):
+    DATABASE = "database"  # SQLite FTS5 (embedded) or PostgreSQL full text: no extra server
+    ELASTICSEARCH = "elasticsearch"  # an Elasticsearch 9 index kept in sync from the outbox
+
+
 class SettingsError(ValueError):
     """Raised for unsafe or inconsistent configuration."""
 
@@ -60,12 +69,24 @@ class Settings(BaseSettings):
     # locks the account or IP out until it drains, so the wait grows with the failures.
     login_limits_per_account: str = "5/minute;10/hour;20/day"
     login_limits_per_ip: str = "20/minute;100/hour"
+    # Requests allowed per moving window (same notation; "" turns a limit off): every API call per
+    # logged-in principal, per client IP for anonymous calls, chat turns per principal (each costs
+    # model calls) and WhatsApp messages per sender's phone number. Health and metrics are exempt.
+    api_limits: str = "120/minute;3000/hour"
+    anonymous_limits: str = "60/minute;1000/hour"
+    chat_limits: str = "10/minute;60/hour;200/day"
+    whatsapp_limits: str = "10/minute;60/hour;200/day"
     # Where the counters live: "memory://" (one process) or "redis://host:port/db" (shared).
+    # Production requires Redis: per-process counters would multiply every limit by the process count.
     rate_limit_storage_url: str = "memory://"
+    # Request bodies above this many bytes are refused (413) before they are read.
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     # Run the outbox relay, consumers and the reservation sweeper inside `mestocker serve`.
     embedded_worker: bool = True
+    # `mestocker worker` serves /healthz, /readyz and /metrics on this port (0: none), for probes.
+    worker_health_port: int = Field(default=0, ge=0, le=65535)
     relay_interval_seconds: float = Field(default=0.5, gt=0)
     sweeper_interval_seconds: float = Field(default=30.0, gt=0)
     # Finished Idempotency-Key rows (HTTP retries, confirmed tool calls) are kept this long, then purged.
@@ -79,6 +100,13 @@ class Settings(BaseSettings):
     reorder_large_sale_factor: float = Field(default=3.0, gt=0)
     reorder_large_sale_min_units: int = Field(default=10, ge=1)
     seed_password: str = ""
+    # Product search's word side (docs/deploy.md): the database's full text, or Elasticsearch (Spanish
+    # analyzer, infra/deploy/elasticsearch/products.json); an unreachable index falls back to the database.
+    search_backend: SearchBackend = SearchBackend.DATABASE
+    elasticsearch_url: str = ""
+    elasticsearch_index: str = "mestocker-products"
+    elasticsearch_api_key: str = ""
+    elasticsearch_timeout_s: float = Field(default=2.0, gt=0)
     # Language models (privacy router). Only what is configured exists; the offline model always does.
     local_llm_base_url: str = ""
     local_llm_model: str = ""
@@ -156,6 +184,20 @@ class Settings(BaseSettings):
             raise SettingsError(f"login limits must look like '5/minute;20/day' (got {value!r})") from exc
         return value
 
+    @field_validator("api_limits", "anonymous_limits", "chat_limits", "whatsapp_limits")
+    @classmethod
+    def _parse_request_limits(cls, value: str) -> str:
+        from limits import parse_many
+
+        value = value.strip()
+        try:
+            if value:
+                parse_many(value)
+        except ValueError as exc:
+            raise SettingsError(f"rate limits must look like '120/minute;3000/hour' or be empty (got {value!r})") \
+                from exc
+        return value
+
     @model_validator(mode="after")
     def _defaults_and_production_guard(self) -> Self:
         if not self.database_url:
@@ -172,6 +214,9 @@ class Settings(BaseSettings):
                 problems.append("MESTOCKER_JWT_SECRET must be set to at least 32 characters")
             if self.payments_sandbox:
                 problems.append("MESTOCKER_PAYMENTS_SANDBOX must be off: the sandbox gateway takes no real money")
+            if not self.rate_limit_storage_url.startswith(REDIS_STORAGE_SCHEMES):
+                problems.append("MESTOCKER_RATE_LIMIT_STORAGE_URL must point to Redis (redis://…), not in-process "
+                                "memory: each API process would keep its own counters")
             if problems:
                 raise SettingsError("production profile refuses embedded adapters: " + "; ".join(problems))
         if self.bus == BusKind.REDIS and not self.redis_url:
@@ -182,6 +227,8 @@ class Settings(BaseSettings):
             raise SettingsError("MESTOCKER_PAYU_SIGNATURE_ALGORITHM must be md5 or sha256")
         if self.payu_signature_algorithm == "sha256" and self.payu_api_key and not self.payu_signature_secret:
             raise SettingsError("MESTOCKER_PAYU_SIGNATURE_ALGORITHM=sha256 needs MESTOCKER_PAYU_SIGNATURE_SECRET")
+        if self.search_backend == SearchBackend.ELASTICSEARCH and not self.elasticsearch_url:
+            raise SettingsError("MESTOCKER_SEARCH_BACKEND=elasticsearch needs MESTOCKER_ELASTICSEARCH_URL")
         if self.chroma_mode == ChromaMode.HTTP and not self.chroma_url:
             raise SettingsError("MESTOCKER_CHROMA_MODE=http needs MESTOCKER_CHROMA_URL")
         return self

@@ -8,6 +8,7 @@ on PostgreSQL) and may change it freely.
 from __future__ import annotations
 
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,17 +19,22 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
 from api.app import create_app
+from commerce.shared.clock import utcnow
 from infra.bootstrap import Platform, bootstrap, seed_fresh_database
 from infra.settings import Settings
 
 pytest_plugins = ["tests.services"]
 
 DEMO_PASSWORD = "mestocker-demo"
+# Request rate limits are off in tests unless a test turns them on (tests/api/test_rate_limits.py):
+# a test making many calls must not depend on how fast the machine runs it.
+NO_REQUEST_LIMITS = {"api_limits": "", "anonymous_limits": "", "chat_limits": "", "whatsapp_limits": ""}
 
 
 def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Settings:
     """Settings for a test, ignoring any .env file of the developer."""
-    values: dict[str, object] = {"data_dir": data_dir, "database_url": database_url, "embedded_worker": False}
+    values: dict[str, object] = {"data_dir": data_dir, "database_url": database_url, "embedded_worker": False,
+                                 **NO_REQUEST_LIMITS}
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
@@ -109,7 +115,42 @@ def client(platform: Platform) -> Iterator[TestClient]:
         yield test_client
 
 
-def auth_headers(client: TestClient, email: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
-    response = client.post("/v1/auth/token", data={"username": email, "password": password})
+def totp_code(platform: Platform, email: str) -> str:
+    """A valid, not yet used TOTP code of `email`, computed from the secret stored for them.
+
+    A step is accepted once, so this picks the current step or the next one not yet spent (both
+    are in the verification window); when both are spent it waits for the clock."""
+    import pyotp
+    from sqlalchemy import func, select
+
+    from commerce.identity.mfa import TotpCredential
+    from commerce.identity.models import User
+
+    with platform.session_factory() as session:
+        secret, last = session.execute(
+            select(TotpCredential.secret, TotpCredential.last_step)
+            .join(User, User.id == TotpCredential.user_id).where(func.lower(User.email) == email.lower())
+        ).one()
+    totp = pyotp.TOTP(secret)
+    step = max(totp.timecode(utcnow()), (last if last is not None else -1) + 1)
+    while step > totp.timecode(utcnow()) + 1:
+        time.sleep(0.5)
+    return totp.generate_otp(step)
+
+
+def login_pair(client: TestClient, email: str, password: str = DEMO_PASSWORD,
+               platform: Platform | None = None) -> dict[str, object]:
+    """POST /v1/auth/token; a user with a second factor (admins, superusers) also sends a TOTP code."""
+    form = {"username": email, "password": password}
+    response = client.post("/v1/auth/token", data=form)
+    if response.status_code == 401 and response.json().get("code") == "mfa_required":
+        platform = platform or client.app.state.platform  # type: ignore[attr-defined]
+        assert platform is not None
+        response = client.post("/v1/auth/token", data={**form, "otp": totp_code(platform, email)})
     assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    pair: dict[str, object] = response.json()
+    return pair
+
+
+def auth_headers(client: TestClient, email: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
+    return {"Authorization": f"Bearer {login_pair(client, email, password)['access_token']}"}

@@ -25,9 +25,10 @@ DOCKERFILE = ROOT / "infra" / "deploy" / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
 ENV_PREFIX = "MESTOCKER_"
-REQUIRED_SERVICES = {"postgres", "redis", "kafka", "chroma", "migrate", "api", "worker"}
-APP_SERVICES = ("migrate", "api", "worker")
-BACKING_SERVICES = ("postgres", "redis", "kafka", "chroma")
+REQUIRED_SERVICES = {"postgres", "redis", "kafka", "chroma", "elasticsearch", "migrate", "search-index", "api",
+                     "worker", "kong", "prometheus", "grafana", "vllm"}
+APP_SERVICES = ("migrate", "search-index", "api", "worker")
+BACKING_SERVICES = ("postgres", "redis", "kafka", "chroma", "elasticsearch")
 DUMMY_SECRET = "s" * 40
 
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}, or $NAME.
@@ -272,9 +273,40 @@ def test_interpolation_helper() -> None:
 # --- infra/deploy/Dockerfile and .dockerignore ---------------------------------------------
 
 
-def test_dockerfile_base_image_and_install() -> None:
-    assert dockerfile("FROM")[0].split()[0] == "python:3.11-slim"
-    assert any(re.search(r"\bpip install \.(\s|$)", run) for run in dockerfile("RUN")), "must `pip install .`"
+def dockerfile_args() -> dict[str, str]:
+    """Global `ARG NAME=default` values (the ones a FROM line can use)."""
+    return dict(rest.split("=", 1) for rest in dockerfile("ARG") if "=" in rest)
+
+
+def stages() -> list[tuple[str, str]]:
+    """(base image, stage name) of each FROM, with ${ARG} defaults substituted."""
+    found = []
+    for rest in dockerfile("FROM"):
+        parts = rest.split()
+        image = interpolate(parts[0], dockerfile_args())
+        name = parts[2] if len(parts) == 3 and parts[1].upper() == "AS" else ""
+        found.append((image, name))
+    return found
+
+
+def test_dockerfile_is_multi_stage_on_python_slim() -> None:
+    found = stages()
+    assert len(found) >= 2, "build and runtime stages"
+    assert all(image == "python:3.11-slim" for image, _ in found), found
+    assert found[-1][1] == "runtime"
+    copies = [rest for rest in dockerfile("COPY") if rest.startswith("--from=")]
+    assert copies and all(rest.split()[0] == "--from=build" for rest in copies)
+
+
+def test_dockerfile_installs_the_project_from_the_lock() -> None:
+    runs = dockerfile("RUN")
+    lock = "infra/deploy/requirements.lock"
+    assert any(re.search(rf"pip install --require-hashes --requirement \S*{lock}", run) for run in runs), (
+        "dependencies from the lock, hashes checked")
+    project = [run for run in runs if re.search(r"\bpip install\b.*\s\.(\s|$)", run)]
+    assert project, "must `pip install .`"
+    assert all("--no-deps" in run for run in project), "the project adds nothing beyond the lock"
+    assert any("pip check" in run for run in runs)
 
 
 def test_dockerfile_runs_mestocker_serve() -> None:
@@ -291,6 +323,8 @@ def test_dockerfile_does_not_run_as_root() -> None:
     assert users, "Dockerfile has no USER line: the container would run as root"
     final_user = users[-1].split(":")[0]
     assert final_user not in {"root", "0"}
+    # Numeric, so Kubernetes' runAsNonRoot can check it (the Helm chart's securityContext uses the same id).
+    assert final_user.isdigit() and int(final_user) >= 10000
 
 
 def test_dockerfile_exposes_8000_and_checks_healthz() -> None:

@@ -22,7 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agents.turns import Chat
 from api.deps import PlatformDep
 from commerce.identity.channels import WHATSAPP, ClaimInboundMessage, IdentifyWhatsAppSender
+from commerce.identity.phone_binding import INSTRUCTIONS, LinkOutcome, LinkWhatsAppNumber
 from commerce.identity.principal import Principal
+from commerce.identity.quotas import admit_whatsapp_sender
 from commerce.shared.clock import utcnow
 from infra.bootstrap import Platform, whatsapp_reply_client
 from infra.channels.whatsapp_client import WhatsAppClient, WhatsAppConfig, WhatsAppSendError
@@ -36,11 +38,7 @@ CONFIRM_BUTTONS = [("confirm", "Sí, confirmar"), ("cancel", "No, cancelar")]
 BUTTON_ANSWERS = {"confirm": "sí", "cancel": "no"}
 MAX_INBOUND_CHARS = 4096
 
-REGISTRATION_MESSAGE = (
-    "¡Hola! Soy el asistente de MeStocker. Este número no está registrado en nuestra plataforma, "
-    "así que no puedo mostrarte información de pedidos ni de cuentas. Regístrate en MeStocker con este "
-    "número de celular, o escríbenos desde el número que tienes en tu cuenta, y con gusto te ayudo."
-)
+REGISTRATION_MESSAGE = INSTRUCTIONS  # an unknown number: how to bind it to an account
 APOLOGY_MESSAGE = (
     "Lo siento, tuvimos un problema al procesar tu mensaje. Por favor inténtalo de nuevo en unos minutos."
 )
@@ -162,7 +160,8 @@ def whatsapp_client(request: Request, config: WhatsAppConfig) -> WhatsAppClient 
 # --- Routes -----------------------------------------------------------------------------------
 
 
-@router.get("/webhook", response_class=PlainTextResponse, summary="Verificación del webhook de WhatsApp")
+@router.get("/webhook", response_class=PlainTextResponse, summary="Verificación del webhook de WhatsApp",
+            responses={403: {"description": "Token de verificación inválido"}})
 def verify_webhook(
     request: Request,
     mode: Annotated[str, Query(alias="hub.mode")] = "",
@@ -176,7 +175,9 @@ def verify_webhook(
     return PlainTextResponse(challenge)
 
 
-@router.post("/webhook", summary="Mensajes entrantes de WhatsApp (firmados por Meta)")
+@router.post("/webhook", summary="Mensajes entrantes de WhatsApp (firmados por Meta)",
+             responses={401: {"description": "Firma ausente o inválida"},
+                        503: {"description": "Webhook sin configurar (falta el secreto de la app)"}})
 async def receive_webhook(
     request: Request,
     platform: PlatformDep,
@@ -197,9 +198,16 @@ async def receive_webhook(
     fresh = await run_in_threadpool(claim_new_messages, platform, messages)
     client = whatsapp_client(request, config)
     chat: Chat | None = getattr(request.app.state, "chat", None)
+    accepted = 0
     for message in fresh:
-        background.add_task(handle_message, message, platform=platform, chat=chat, client=client)
-    return {"status": "ok", "accepted": len(fresh)}
+        # Per sender's phone number (docs/identity.md): over the limit a message is never processed.
+        admitted, notice = await run_in_threadpool(admit_whatsapp_sender, platform.request_quotas, message.wa_id)
+        if admitted:
+            accepted += 1
+            background.add_task(handle_message, message, platform=platform, chat=chat, client=client)
+        elif notice is not None:
+            background.add_task(send_reply, client, message, Reply(notice))
+    return {"status": "ok", "accepted": accepted}
 
 
 # --- Steps ------------------------------------------------------------------------------------
@@ -303,10 +311,14 @@ def handle_message(message: InboundMessage, *, platform: Platform, chat: Chat | 
 
 
 def answer(message: InboundMessage, *, platform: Platform, chat: Chat | None) -> Reply:
-    """The reply to one message: a registration note for unknown numbers, else the chat turn's reply."""
+    """The reply to one message: the binding flow for unknown numbers, else the chat turn's reply."""
     principal = _identify(message, platform)
     if principal is None:
-        return Reply(REGISTRATION_MESSAGE)
+        if message.text is None:
+            return Reply(REGISTRATION_MESSAGE)
+        # Not bound yet: the message may be an email (asks for a code) or a code (binds the number).
+        outcome: LinkOutcome = platform.bus.handle(LinkWhatsAppNumber(wa_id=message.wa_id, text=message.text))
+        return Reply(outcome.reply)
     if message.text is None:
         return Reply(UNSUPPORTED_MESSAGE)
     if chat is None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
 from api.deps import BusDep, PlatformDep
+from api.routers.mfa import check_second_factor
 from api.security import create_access_token
 from commerce.identity.principal import Principal
 from commerce.identity.services import authenticate
@@ -53,10 +54,18 @@ def _token_pair(request: Request, platform: PlatformDep, principal: Principal,
                      buyer_id=principal.buyer_id)
 
 
+OtpForm = Annotated[str | None, Form(max_length=64, description=(
+    "Segundo factor (obligatorio para admin y superuser): el código de 6 dígitos de la app de autenticación "
+    "o un código de recuperación"))]
+
+
 @router.post("/token", response_model=TokenRead, summary="Log in with email and password (OAuth2 form)",
-             responses={429: {"description": "Demasiados intentos fallidos (con `Retry-After`)"}})
+             responses={401: {"description": "Credenciales inválidas, o falta el segundo factor "
+                                             "(`code`: `mfa_required`, `mfa_invalid`, `mfa_enrolment_required`)"},
+                        429: {"description": "Demasiados intentos fallidos (con `Retry-After`)"}})
 def login(
-    request: Request, platform: PlatformDep, bus: BusDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+    request: Request, platform: PlatformDep, bus: BusDep, form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    otp: OtpForm = None,
 ) -> TokenRead:
     settings, throttle = platform.settings, platform.login_throttle
     ip = request.client.host if request.client else "unknown"
@@ -72,6 +81,7 @@ def login(
     except NotAuthenticated:
         throttle.failed(email=form.username, ip=ip)
         raise
+    check_second_factor(platform, login.principal, otp, ip=ip)  # admins and superusers: TOTP or recovery code
     throttle.succeeded(email=form.username)
     if login.rehash is not None:  # an old scrypt hash: store its Argon2id replacement
         bus.handle(login.rehash)

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents.chat import MAX_MESSAGE_CHARS
 from agents.turns import ChatEvent, TurnResult
 from api.deps import ChatDep, CurrentPrincipal, PlatformDep
+from api.openapi_problems import event_stream
+from api.rate_limits import ChatTurnQuota
 from commerce.identity.channels import WEB, RecordChannelUse
 from commerce.identity.principal import Principal
 from infra.bootstrap import Platform
@@ -32,15 +34,16 @@ class MessageCreate(BaseModel):
 @router.post("/threads/{thread_id}/messages", response_model=TurnResult,
              summary="Send a message and get the assistant's turn (agent, reply, tool calls, routing)")
 def send_message(thread_id: ThreadId, body: MessageCreate, chat: ChatDep, principal: CurrentPrincipal,
-                 platform: PlatformDep) -> TurnResult:
+                 platform: PlatformDep, _quota: ChatTurnQuota) -> TurnResult:
     _used_web(platform, principal)
     return chat.send(principal=principal, thread_id=thread_id, message=body.message, channel="web")
 
 
 @router.post("/threads/{thread_id}/messages/stream", response_class=StreamingResponse,
-             summary="The same turn as Server-Sent Events: agent, tool_call, token… then final")
+             summary="The same turn as Server-Sent Events: agent, tool_call, token… then final",
+             responses=event_stream("Eventos `agent`, `tool_call`, `token`… y al final `final` (o `error`)"))
 def stream_message(thread_id: ThreadId, body: MessageCreate, chat: ChatDep,
-                   principal: CurrentPrincipal, platform: PlatformDep) -> StreamingResponse:
+                   principal: CurrentPrincipal, platform: PlatformDep, _quota: ChatTurnQuota) -> StreamingResponse:
     _used_web(platform, principal)
     events = chat.stream(principal=principal, thread_id=thread_id, message=body.message, channel="web")
     first = next(events)  # bad input fails here, as a plain HTTP error, before the stream starts

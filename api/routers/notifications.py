@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from api.deps import CurrentPrincipal, PlatformDep, oauth2_scheme, principal_from_token
+from api.openapi_problems import event_stream
 from commerce.identity.principal import Principal
 from commerce.notifications import NotificationRead, list_notifications
 from infra.channels.web_push import WebPushHub
@@ -97,7 +98,9 @@ def recent_notifications(principal: CurrentPrincipal, platform: PlatformDep,
         return list_notifications(uow=uow, principal=principal, limit=limit)
 
 
-@router.get("/stream", summary="Live notifications of the caller (Server-Sent Events)")
+@router.get("/stream", summary="Live notifications of the caller (Server-Sent Events)",
+            response_class=StreamingResponse,
+            responses=event_stream("Eventos `notification` con un JSON; `: ping` cada 15 s"))
 async def notification_stream(
     request: Request,
     principal: Annotated[Principal, Depends(get_stream_principal)],

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentPrincipal, PlatformDep, ReadUowDep
-from api.errors import commerce_error_body, status_for
+from api.errors import commerce_error_body, json_or_problem, status_for
 from commerce.identity.principal import Principal
 from commerce.marketplace import commands, visibility
 from commerce.marketplace.schemas import OrderRead
@@ -54,7 +54,7 @@ def _place(platform: Platform, principal: Principal, body: OrderCreate) -> tuple
             order = visibility.get_visible_order(uow=uow, principal=principal, order_id=order_id)
         return 201, order.model_dump(mode="json")
     except CommerceError as exc:
-        return status_for(exc), commerce_error_body(exc)
+        return status_for(exc), commerce_error_body(exc, instance=router.prefix)
 
 
 @router.post("", status_code=201, response_model=OrderRead,
@@ -67,13 +67,13 @@ def place_order(
 ) -> JSONResponse:
     if idempotency_key is None:
         status, payload = _place(platform, principal, body)
-        return JSONResponse(payload, status_code=status)
+        return json_or_problem(payload, status)
     scope = f"POST /v1/orders:{principal.user_id}"
     fingerprint = idempotency.request_fingerprint(body.model_dump(mode="json"))
     replay = platform.bus.handle(idempotency.ClaimIdempotencyKey(scope=scope, key=idempotency_key,
                                                                  request_hash=fingerprint))
     if replay is not None:
-        return JSONResponse(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
+        return json_or_problem(replay.body, replay.status_code, headers={"Idempotent-Replayed": "true"})
     try:
         status, payload = _place(platform, principal, body)
     except BaseException:
@@ -81,7 +81,7 @@ def place_order(
         raise
     platform.bus.handle(idempotency.CompleteIdempotentRequest(scope=scope, key=idempotency_key, status_code=status,
                                                               body=payload))
-    return JSONResponse(payload, status_code=status)
+    return json_or_problem(payload, status)
 
 
 @router.get("", response_model=list[OrderRead], summary="Orders the caller may see, newest first")

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import BusDep, CurrentPrincipal, PlatformDep, ReadUowDep
+from api.errors import problem_response
 from commerce.marketplace import commands, payment_views
 from commerce.marketplace.payments import (
     GatewayUnavailable,
@@ -104,10 +105,10 @@ async def receive_notification(gateway: str, request: Request, platform: Platfor
         return JSONResponse({"result": "ignored", "detail": exc.reason})
     except InvalidNotification as exc:
         log.warning("rejected %s notification: %s", adapter.name, exc.reason)
-        return JSONResponse({"detail": "Notificación rechazada: firma inválida, vencida o desconocida.",
-                             "code": "invalid_notification"}, status_code=401)
+        return problem_response(401, "Notificación rechazada: firma inválida, vencida o desconocida.",
+                                instance=request.url.path, code="invalid_notification")
     except GatewayUnavailable as exc:
-        return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=503)
+        return problem_response(503, exc.message, instance=request.url.path, code=exc.code)
     outcome = await run_in_threadpool(platform.bus.handle, commands.RecordPaymentNotification(
         gateway=notice.gateway, reference=notice.reference, transaction_id=notice.transaction_id,
         status=notice.status, amount_cop=notice.amount_cop, currency=notice.currency, reason=notice.reason,

@@ -25,8 +25,10 @@
 
   class SessionExpired extends Error {}
   class HttpError extends Error {
-    constructor(status, detail) { super(detail); this.status = status; }
+    constructor(status, detail, code) { super(detail); this.status = status; this.code = code || ""; }
   }
+  // The token endpoint's `code` when the password was right but a second factor is missing or wrong.
+  const SECOND_FACTOR_CODES = new Set(["mfa_required", "mfa_invalid", "mfa_enrolment_required"]);
 
   // ------------------------------------------------------------------ session & storage
 
@@ -87,13 +89,19 @@
     return `El servidor respondió con un error (${response.status}).`;
   }
 
-  async function login(email, password) {
+  async function login(email, password, otp) {
+    const form = new URLSearchParams({ username: email, password });
+    if (otp) form.set("otp", otp);
     const response = await fetch("/v1/auth/token", {
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ username: email, password }),
+      body: form,
     });
-    if (!response.ok) throw new HttpError(response.status, await errorDetail(response));
+    if (!response.ok) {
+      let body = {};
+      try { body = await response.clone().json(); } catch { /* not JSON */ }
+      throw new HttpError(response.status, await errorDetail(response), body.code);
+    }
     return response.json();
   }
 
@@ -480,7 +488,15 @@
     $("chat-input").focus();
   }
 
+  /* Show (or hide) the second-factor field: the server asks for it after a right password. */
+  function askSecondFactor(visible) {
+    $("login-otp-group").hidden = !visible;
+    $("login-otp").value = "";
+    if (visible) $("login-otp").focus();
+  }
+
   function showLogin(message) {
+    askSecondFactor(false);
     $("chat-view").hidden = true;
     $("session").hidden = true;
     $("login-view").hidden = false;
@@ -512,17 +528,24 @@
     $("chat-input").focus();
   }
 
-  async function doLogin(email, password) {
+  async function doLogin(email, password, otp) {
     const submit = $("login-submit");
     submit.disabled = true;
     $("login-error").hidden = true;
     try {
-      const pair = await login(email.trim(), password);
+      const pair = await login(email.trim(), password, otp ? otp.trim() : "");
       session.save(pair, email.trim());
       sessionStorage.removeItem(STORE.thread);
       transcript.clear();
       showChat();
     } catch (error) {
+      if (error instanceof HttpError && SECOND_FACTOR_CODES.has(error.code)) {
+        // The password was right: keep it, and ask for the code (the server's Spanish detail says which).
+        $("login-error").textContent = error.message;
+        $("login-error").hidden = false;
+        askSecondFactor(error.code !== "mfa_enrolment_required");
+        return;
+      }
       const message = error instanceof HttpError
         ? (error.status === 401 ? "Correo o contraseña incorrectos." : error.message)
         : "No pudimos conectar con MeStocker. Revisa tu conexión e intenta de nuevo.";
@@ -532,16 +555,41 @@
     }
   }
 
+  /* A one-time code to send from the WhatsApp number to bind to this account (docs/identity.md). */
+  async function whatsappLinkCode() {
+    try {
+      const response = await authorized(() => ["/v1/me/whatsapp/link-code", {
+        method: "POST", headers: { Authorization: `Bearer ${session.token}` },
+      }]);
+      if (response.status === 401) throw new SessionExpired(await errorDetail(response));
+      if (!response.ok) throw new HttpError(response.status, await errorDetail(response));
+      const issued = await response.json();
+      // Shown, not stored: the code is a credential for ten minutes and the transcript outlives it.
+      append({ kind: "notification", text: issued.instructions, at: new Date().toISOString() }, { store: false });
+    } catch (error) {
+      if (error instanceof SessionExpired) { logout(error.message); return; }
+      append({ kind: "error", text: error.message || "No pudimos pedir el código.", at: new Date().toISOString() },
+        { store: false });
+    }
+  }
+
   function wire() {
     $("login-form").addEventListener("submit", (event) => {
       event.preventDefault();
       const email = $("login-email").value;
       const password = $("login-password").value;
+      const otp = $("login-otp-group").hidden ? "" : $("login-otp").value;
       if (!email || !password) {
         showLogin("Escribe tu correo y tu contraseña.");
         return;
       }
-      doLogin(email, password);
+      if (!$("login-otp-group").hidden && !otp.trim()) {
+        $("login-error").textContent = "Escribe el código de verificación.";
+        $("login-error").hidden = false;
+        $("login-otp").focus();
+        return;
+      }
+      doLogin(email, password, otp);
     });
     document.querySelectorAll(".demo-account").forEach((button) => {
       button.addEventListener("click", () => {
@@ -565,6 +613,7 @@
       }
     });
     $("new-thread").addEventListener("click", newConversation);
+    $("whatsapp-link").addEventListener("click", whatsappLinkCode);
     $("logout").addEventListener("click", () => logout(""));
   }
 

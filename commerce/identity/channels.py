@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from commerce.identity.models import User
+from commerce.identity.phone_binding import find_user_by_verified_phone
 from commerce.identity.principal import Principal
 from commerce.shared.clock import as_utc, utcnow
 from commerce.shared.commands import Command
@@ -169,8 +170,11 @@ def register_channel_use(cmd: RecordChannelUse, uow: UnitOfWork) -> None:
 
 
 def identify_whatsapp_sender(cmd: IdentifyWhatsAppSender, uow: UnitOfWork) -> Principal | None:
-    """The sender's principal (their inbound message recorded), or None for an unknown number."""
-    user = find_user_by_phone(uow.session, cmd.wa_id)
+    """The sender's principal (their inbound message recorded), or None for a number verified for no account.
+
+    Only a verified number counts (commerce.identity.phone_binding): the phone a user typed into
+    their profile proves nothing about who holds it."""
+    user = find_user_by_verified_phone(uow.session, normalize_phone(cmd.wa_id))
     if user is None:
         return None
     record_channel_use(uow.session, user.id, WHATSAPP, cmd.sent_at, address=cmd.wa_id)

@@ -11,6 +11,8 @@ text only.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Protocol
 
 from sqlalchemy import select, text
 
@@ -34,6 +36,15 @@ _STOP_WORDS = frozenset(
 )
 
 
+class TextProductIndex(Protocol):
+    """A word index of the catalog outside the database (Elasticsearch in production, infra/search_index.py)."""
+
+    def rank(self, terms: Sequence[str], *, max_price_cop: int | None, limit: int) -> list[str] | None:
+        """SKUs of active products matching every term (prefixes, accents ignored), best first; None when
+        the index cannot answer (search then uses the database's full text)."""
+        ...
+
+
 def search_terms(query: str) -> list[str]:
     """Split a free-text query into safe search words (no FTS operators survive)."""
     words = [w.lower() for w in _WORD.findall(query or "")]
@@ -42,10 +53,11 @@ def search_terms(query: str) -> list[str]:
 
 def search_products(
     *, uow: UnitOfWork, principal: Principal, query: str = "", max_price_cop: int | None = None,
-    limit: int = 20, semantic: SemanticProductIndex | None = None,
+    limit: int = 20, semantic: SemanticProductIndex | None = None, text_index: TextProductIndex | None = None,
 ) -> list[ProductRead]:
     """Active products matching every word of `query` (prefixes, accents ignored) or, with `semantic`, close
-    to it in meaning, best first."""
+    to it in meaning, best first. `text_index` (when bootstrap injects one) finds the words instead of the
+    database."""
     principal.require(Scope.CATALOG_READ)
     if max_price_cop is not None and max_price_cop <= 0:
         raise InvalidInput("El precio máximo debe ser mayor que cero.")
@@ -58,7 +70,8 @@ def search_products(
         if max_price_cop is not None:
             stmt = stmt.where(Product.price_cop <= max_price_cop)
         return [ProductRead.model_validate(p) for p in uow.session.scalars(stmt.limit(limit))]
-    skus = _ranked_skus(uow, terms, max_price_cop, limit)
+    found_by_index = text_index.rank(terms, max_price_cop=max_price_cop, limit=limit) if text_index else None
+    skus = found_by_index if found_by_index is not None else _ranked_skus(uow, terms, max_price_cop, limit)
     meaning = semantic_skus(semantic, query) if semantic is not None else []
     if meaning:
         skus = reciprocal_rank_fusion(skus, meaning)

@@ -23,7 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from commerce.identity.channels import WEB, WHATSAPP, last_used_channel, normalize_phone, whatsapp_window_open
 from commerce.identity.models import User
-from commerce.notifications import BuyerNotification, NotificationStatus, SellerNotification
+from commerce.notifications import AccountNotification, BuyerNotification, NotificationStatus, SellerNotification
 from commerce.shared.clock import utcnow
 from infra.channels.whatsapp_client import WhatsAppClient, WhatsAppSendError
 
@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 
 WHATSAPP_TEMPLATE = "whatsapp-template"
 SessionFactory = Callable[[], Session]
-Notification = BuyerNotification | SellerNotification
-NotificationTable = type[BuyerNotification] | type[SellerNotification]
+Notification = BuyerNotification | SellerNotification | AccountNotification
+NotificationTable = type[BuyerNotification] | type[SellerNotification] | type[AccountNotification]
 
 
 class WebPush(Protocol):
@@ -98,7 +98,7 @@ def deliver_pending(
     """Send every due notification once; return how many were sent, rescheduled and given up."""
     now = now or utcnow()
     report = DeliveryReport()
-    for table in (BuyerNotification, SellerNotification):
+    for table in (BuyerNotification, SellerNotification, AccountNotification):
         for notification_id in _due_ids(session_factory, table, now, policy.batch_size):
             claim = _claim(session_factory, table, notification_id, now, policy,
                            whatsapp=whatsapp_client is not None)
@@ -174,7 +174,10 @@ def _claim(session_factory: SessionFactory, table: NotificationTable, notificati
             return None
         note = cast(Notification | None, session.get(table, notification_id))
         assert note is not None
-        if isinstance(note, SellerNotification):
+        route: Route | None
+        if isinstance(note, AccountNotification):
+            route = Route(WEB, note.user_id)  # security notices: the account's own web chat, never WhatsApp
+        elif isinstance(note, SellerNotification):
             route = route_for_seller(session, note.seller_id, now, whatsapp=whatsapp)
         else:
             route = route_for_buyer(session, note.buyer_id, now, whatsapp=whatsapp)
@@ -226,6 +229,10 @@ def _send(claim: Claim, whatsapp_client: WhatsAppClient | None, web_push: WebPus
     if route.channel == WEB:
         if web_push is None:
             raise RuntimeError("web push is not configured")
+        if claim.table is AccountNotification:
+            # No notification_id: the page dedups order/reorder notices by that id, and these have ids of their own.
+            web_push.publish(route.user_id, {"type": "notification", "text": claim.text, "kind": "account"})
+            return WEB
         reference = "cycle_id" if claim.table is SellerNotification else "order_id"
         web_push.publish(route.user_id, {"type": "notification", "text": claim.text, reference: claim.order_id,
                                          "notification_id": claim.notification_id})

@@ -29,8 +29,12 @@ from commerce.fulfillment.models import (
     SupplyItem,
     Warehouse,
 )
+from commerce.identity.channels import normalize_phone
+from commerce.identity.mfa import MFA_ROLES, TotpEnrolment, enrol_totp_now
 from commerce.identity.models import User
 from commerce.identity.passwords import hash_password
+from commerce.identity.phone_binding import SEEDED, verify_phone
+from commerce.identity.principal import Role
 from commerce.identity.services import DEMO_PASSWORD
 from commerce.marketplace.models import Buyer, Order, OrderLine, Payment, Product, Seller
 from commerce.marketplace.order_state import OrderStatus
@@ -81,15 +85,23 @@ def is_seeded(session: Session) -> bool:
     return bool(session.scalar(select(func.count()).select_from(Warehouse)))
 
 
-def seed_demo_world(session: Session, settings: Settings, progress: Progress = lambda _m: None) -> None:
-    """Insert the demo world and its history in one transaction."""
+def seed_demo_world(session: Session, settings: Settings, progress: Progress = lambda _m: None) -> list[TotpEnrolment]:
+    """Insert the demo world and its history in one transaction; return the staff's TOTP enrolments.
+
+    Admins and superusers are enrolled in TOTP (their logins need it); the caller shows the
+    otpauth URIs and recovery codes once. Outside production the demo buyers' phones count as
+    verified WhatsApp numbers, so the demo answers them at once (production binds numbers only
+    through the one-time code flow, commerce.identity.phone_binding)."""
     password = _demo_password(settings)
     world = load_demo_world()
     now = utcnow()
+    enrolments: list[TotpEnrolment] = []
     steps: list[tuple[str, Callable[[], None]]] = [
         ("bodegas, vendedores y proveedores", lambda: _static(session, world)),
         ("catálogo", lambda: _catalog(session, world)),
         ("compradores y usuarios", lambda: _people(session, world, password)),
+        ("segundo factor del personal y teléfonos verificados",
+         lambda: enrolments.extend(_staff_mfa_and_phones(session, verified_phones=not settings.is_production))),
         ("historial de 90 días", lambda: _history(session, world, now)),
         ("pedidos y reservas", lambda: _orders(session, world, now)),
         ("contadores", lambda: _counters(session)),
@@ -102,6 +114,18 @@ def seed_demo_world(session: Session, settings: Settings, progress: Progress = l
     session.commit()
     progress(f"[{total}/{total}] índice semántico del catálogo")
     _semantic_catalog(session, settings, progress)
+    return enrolments
+
+
+def _staff_mfa_and_phones(session: Session, *, verified_phones: bool) -> list[TotpEnrolment]:
+    session.flush()
+    enrolments = []
+    for user in session.scalars(select(User).order_by(User.id)):
+        if Role(user.role) in MFA_ROLES or user.mfa_required:
+            enrolments.append(enrol_totp_now(session, user.id))
+        elif verified_phones and user.phone:
+            verify_phone(session, user.id, normalize_phone(user.phone), SEEDED)
+    return enrolments
 
 
 def _semantic_catalog(session: Session, settings: Settings, progress: Progress) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from api.security import decode_access_token
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, totp_code
 from tests.e2e.conftest import LiveSite
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ pytestmark = pytest.mark.browser
 
 BUYER = "laura.gomez@example.co"
 SELLER = "ventas@cafeorigen.example.co"
+ADMIN = "admin@mestocker.example.co"
 WAIT_SECONDS = 20
 
 
@@ -100,6 +101,48 @@ def test_log_in_ask_for_stock_and_see_the_answer(page: WebDriver, site: LiveSite
     _css(page, "#new-thread")[0].click()
     assert _session_item(page, "mestocker.thread") not in (None, thread_id)
     assert not _css(page, "#messages .msg")
+
+
+def test_the_admin_is_asked_for_a_second_factor(page: WebDriver, site: LiveSite) -> None:
+    _css(page, f'.demo-account[data-email="{ADMIN}"]')[0].click()
+    # The password was right: the page asks for the code instead of opening the chat.
+    _wait(page).until(lambda b: _css(b, "#login-otp")[0].is_displayed())
+    assert not _css(page, "#chat-view")[0].is_displayed()
+    assert "segundo factor" in _css(page, "#login-error")[0].text
+    assert _css(page, "#login-password")[0].get_attribute("value") == DEMO_PASSWORD  # kept for the retry
+    assert page.switch_to.active_element == _css(page, "#login-otp")[0]
+    right = totp_code(site.app.state.platform, ADMIN)
+    _css(page, "#login-otp")[0].send_keys("111111" if right != "111111" else "222222")
+    _css(page, "#login-submit")[0].click()
+    _wait(page).until(lambda b: "incorrecto" in _css(b, "#login-error")[0].text)
+    assert _css(page, "#login-otp")[0].is_displayed() and not _css(page, "#chat-view")[0].is_displayed()
+    _css(page, "#login-otp")[0].send_keys(right)
+    _css(page, "#login-submit")[0].click()
+    _wait(page).until(lambda b: _css(b, "#chat-view")[0].is_displayed())
+    assert _css(page, "#session-user")[0].text == ADMIN
+    assert decode_access_token(_session_item(page, "mestocker.token"),
+                               secret=site.app.state.jwt_secret).role == "admin"
+    # Logging out and back in asks again (and the field starts empty).
+    _css(page, "#logout")[0].click()
+    _wait(page).until(lambda b: _css(b, "#login-view")[0].is_displayed())
+    assert not _css(page, "#login-otp")[0].is_displayed()
+
+
+def test_the_page_gives_a_whatsapp_link_code_that_binds_a_number(page: WebDriver, site: LiveSite) -> None:
+    import re
+
+    from commerce.identity.phone_binding import LinkOutcome, LinkWhatsAppNumber
+
+    _login_with_demo_button(page, BUYER)
+    _css(page, "#whatsapp-link")[0].click()
+    _wait(page).until(lambda b: any("MS-" in n.text for n in _css(b, "#messages .msg-notification")))
+    notice = [n.text for n in _css(page, "#messages .msg-notification") if "MS-" in n.text][-1]
+    found = re.search(r"MS-[A-Z2-9]{4}-[A-Z2-9]{4}", notice)
+    assert found and "WhatsApp" in notice
+    assert found.group(0) not in (_session_item(page, "mestocker.log") or "")  # shown, not kept in the tab
+    outcome: LinkOutcome = site.app.state.platform.bus.handle(
+        LinkWhatsAppNumber(wa_id="573001112233", text=found.group(0)))
+    assert outcome.principal is not None and outcome.principal.email == BUYER
 
 
 def test_a_pending_action_is_refused_with_the_button(page: WebDriver, site: LiveSite) -> None:

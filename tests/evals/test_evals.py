@@ -60,12 +60,15 @@ def test_pass_hat_k_is_the_tau_bench_estimator() -> None:
 def test_gate_fails_on_leaks_attacks_and_low_success() -> None:
     gates = load_gates(GATES_FILE)
     good = {"task_success": 1.0, "tool_call_accuracy": 1.0, "routing_accuracy": 1.0, "leaks": 0,
-            "attack_success_rate": 0.0}
+            "attack_success_rate": 0.0, "context_precision": 1.0, "context_recall": 1.0, "context_runs": 9}
     assert check({"dev": good}, gates) == []
     assert check({"dev": {**good, "leaks": 1}}, gates)
     assert check({"dev": {**good, "attack_success_rate": 0.02}}, gates)
     assert check({"dev": {**good, "task_success": 0.1}}, gates)
     assert check({"dev": {**good, "routing_accuracy": None}}, gates)  # not measured is not passed
+    assert check({"dev": {**good, "context_recall": 0.5}}, gates)
+    assert check({"dev": {**good, "context_recall": None}}, gates)  # knowledge tasks ran, ragas did not score
+    assert not check({"dev": {**good, "context_recall": None, "context_precision": None, "context_runs": 0}}, gates)
     sample = {**good, "task_success": 0.82}
     assert check({"dev": sample}, gates) and not check({"dev": sample}, gates, "smoke")  # smoke has its own table
 

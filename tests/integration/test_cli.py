@@ -24,12 +24,47 @@ def _run(data_dir: Path, *args: str, timeout: float = 300) -> subprocess.Complet
 
 
 @pytest.fixture(scope="module")
-def seeded_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def seed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
     data_dir = tmp_path_factory.mktemp("cli")
     first = _run(data_dir, "seed")
     assert first.returncode == 0, first.stdout + first.stderr
     assert "Mundo demo creado" in first.stdout + first.stderr
-    return data_dir
+    return data_dir, first
+
+
+@pytest.fixture(scope="module")
+def seeded_dir(seed_run: tuple[Path, subprocess.CompletedProcess[str]]) -> Path:
+    return seed_run[0]
+
+
+def test_seed_enrols_the_staff_and_prints_their_otpauth_uris(
+        seed_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    import re
+    import sqlite3
+    from urllib.parse import unquote
+
+    import pyotp
+
+    data_dir, first = seed_run
+    uris = re.findall(r"otpauth://totp/\S+", first.stdout)
+    printed = {unquote(str(pyotp.parse_uri(uri).name)): pyotp.parse_uri(uri).secret for uri in uris}  # type: ignore[attr-defined]
+    assert set(printed) == {"root@mestocker.example.co", "admin@mestocker.example.co"}
+    assert all(unquote(uri).startswith("otpauth://totp/MeStocker:") and "issuer=MeStocker" in uri for uri in uris)
+    codes = re.findall(r"\b[a-z2-9]{5}-[a-z2-9]{5}\b", first.stdout)
+    assert len(codes) == 20 and len(set(codes)) == 20  # ten recovery codes each
+    with sqlite3.connect(data_dir / "mestocker.db") as conn:
+        stored = dict(conn.execute("SELECT u.email, t.secret FROM totp_credentials t JOIN users u ON u.id = t.user_id"))
+        verified = {row[0] for row in conn.execute("SELECT phone FROM verified_phones")}
+    assert stored == printed
+    assert "573105550101" in verified  # embedded: the demo buyers' phones count as verified WhatsApp numbers
+    # The operator re-enrols from the server; the local chat CLI is trusted operator access (no code asked).
+    again = _run(data_dir, "mfa", "enrol", "admin@mestocker.example.co", "--no-qr")
+    assert again.returncode == 0, again.stderr
+    [uri] = re.findall(r"otpauth://totp/\S+", again.stdout)
+    assert pyotp.parse_uri(uri).secret != printed["admin@mestocker.example.co"]  # type: ignore[attr-defined]
+    assert _run(data_dir, "mfa", "enrol", "nadie@example.co").returncode == 1
+    chat = _run(data_dir, "chat", "--as", "admin@mestocker.example.co", "hola")
+    assert chat.returncode == 0, chat.stderr
 
 
 def test_seed_refuses_to_seed_twice(seeded_dir: Path) -> None:

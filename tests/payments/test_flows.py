@@ -365,7 +365,7 @@ def test_production_refuses_the_sandbox() -> None:
 
     values = {"profile": "production", "database_url": "postgresql://u@h/db", "bus": "kafka",
               "kafka_bootstrap_servers": "k:9092", "chroma_mode": "http", "chroma_url": "http://c:8000",
-              "jwt_secret": "x" * 40}
+              "jwt_secret": "x" * 40, "rate_limit_storage_url": "redis://127.0.0.1:6379/0"}
     assert Settings(_env_file=None, **values).sandbox_payments is False  # type: ignore[call-arg, arg-type]
     with pytest.raises(ValueError, match="SANDBOX"):
         Settings(_env_file=None, payments_sandbox=True, **values)  # type: ignore[call-arg, arg-type]

@@ -31,7 +31,7 @@ def _refused(response: Any, field: str, message: str) -> None:
     body = response.json()
     assert body["code"] == "validation_error"
     assert body["detail"].startswith("Solicitud inválida")
-    assert {"field": field, "message": message} in body["errors"], body
+    assert any(e["field"] == field and e["message"] == message for e in body["errors"]), body
     assert_no_leak(response.text)
 
 

@@ -22,15 +22,19 @@ from tests.conftest import auth_headers
 from tests.security.conftest import ANDRES, LAURA, MAFE, update_user, user_row
 
 
-def test_a_number_shared_by_two_users_is_treated_as_unknown(wa: TestClient, chat: FakeChat, platform: Platform,
-                                                             fake_graph: FakeGraphAPI) -> None:
-    # Andrés registers Laura's number in another format: neither may be guessed from the wa_id.
+def test_a_number_someone_else_types_into_their_profile_does_not_make_it_theirs(
+        wa: TestClient, chat: FakeChat, platform: Platform, fake_graph: FakeGraphAPI) -> None:
+    # Andrés registers Laura's number in another format: only a verified number binds, so it is still Laura's.
     update_user(platform, ANDRES, phone="3105550101")
     response = post_signed(wa, text_payload(LAURA_WA, "¿dónde está mi pedido ORD-1001?"))
     assert response.status_code == 200
-    assert chat.calls == []
-    [sent] = fake_graph.sent()
-    assert "no está registrado" in sent["text"]["body"] and "ORD-1001" not in sent["text"]["body"]
+    assert [call["principal"].email for call in chat.calls] == [LAURA]
+    # And a number nobody verified, even if it is in a profile, reaches no account.
+    update_user(platform, ANDRES, phone="3009998877")
+    assert post_signed(wa, text_payload("573009998877", "mis pedidos", message_id="wamid.unverified")
+                       ).status_code == 200
+    assert len(chat.calls) == 1
+    assert "no está registrado" in fake_graph.sent()[-1]["text"]["body"]
 
 
 def test_an_inactive_user_is_never_identified_by_phone(wa: TestClient, chat: FakeChat, platform: Platform) -> None:

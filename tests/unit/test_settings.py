@@ -41,6 +41,8 @@ def test_unknown_database_scheme_is_refused() -> None:
          "not embedded"),
         ({"database_url": "postgresql://u@h/db", "bus": "redis", "redis_url": "redis://r", "chroma_mode": "http",
           "chroma_url": "http://c", "jwt_secret": "short"}, "JWT_SECRET"),
+        ({"database_url": "postgresql://u@h/db", "bus": "redis", "redis_url": "redis://r", "chroma_mode": "http",
+          "chroma_url": "http://c", "jwt_secret": SECRET}, "RATE_LIMIT_STORAGE_URL must point to Redis"),
     ],
 )
 def test_production_refuses_embedded_adapters(values: dict[str, object], complaint: str) -> None:
@@ -51,7 +53,7 @@ def test_production_refuses_embedded_adapters(values: dict[str, object], complai
 def test_production_with_real_services_validates() -> None:
     settings = build(profile="production", database_url="postgresql://u@h/db", bus="kafka",
                      kafka_bootstrap_servers="k:9092", chroma_mode="http", chroma_url="http://c:8000",
-                     jwt_secret=SECRET)
+                     jwt_secret=SECRET, rate_limit_storage_url="redis://r:6379/1")
     assert settings.is_production and not settings.is_sqlite
 
 

@@ -5,13 +5,13 @@ transaction id (external_ref) is unique per gateway; every verified notification
 payment_notifications, unique per gateway, transaction id and reported status. "rejected" becomes "declined".
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
