@@ -299,6 +299,21 @@ def test_nequi_push_expires_after_the_timeout(client: TestClient, platform: Plat
     assert order_status(platform, order["id"]) == "pending_payment"  # the buyer may try again
 
 
+def test_nequi_push_rejected_by_the_buyer_is_declined(client: TestClient, platform: Platform,
+                                                      fake_nequi: fakes.FakeNequi) -> None:
+    fake_nequi.script = ["33", "10-454"]
+    headers = auth_headers(client, LAURA)
+    order = place(client, headers)
+    started = pay(client, headers, order["id"], gateway="nequi")
+    with platform.read_uow() as uow:
+        created = uow.session.get(Payment, started["id"]).created_at  # type: ignore[union-attr]
+    settled = sum(platform.payment_poller.run_once(created + timedelta(seconds=s)) for s in range(0, 20))
+    assert settled == 1
+    assert order_status(platform, order["id"]) == "pending_payment"
+    assert events(platform, order["id"])[-1] == "payment.failed"
+    assert any("no fue aprobado" in text for text in buyer_texts(platform, order["id"]))
+
+
 def test_nequi_callback_is_verified_then_re_read(client: TestClient, platform: Platform,
                                                 fake_nequi: fakes.FakeNequi) -> None:
     fake_nequi.script = ["35"]
