@@ -24,6 +24,7 @@ from api.routers import (
     mfa,
     notifications,
     orders,
+    payments,
     privacy,
     products,
     reorder,
@@ -72,8 +73,8 @@ def create_app(platform: Platform | None = None, *, background_worker: bool | No
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)
     log_redaction.install()
-    for module in (health, metrics, auth, mfa, me, inventory, products, orders, sellers, fulfillment, chat, privacy,
-                   notifications, web):
+    for module in (health, metrics, auth, mfa, me, inventory, products, orders, payments, sellers, fulfillment,
+                   chat, privacy, notifications, web):
         app.include_router(module.router)
     app.include_router(whatsapp.router)
     app.include_router(reorder.router)

@@ -95,7 +95,8 @@ class AccountNotification(DeliveryBookkeeping, Base):
 
 
 NOTIFIED_EVENTS = frozenset(
-    {"stock.reserved", "payment.success", "order.shipped", "order.delivered", "order.cancelled"}
+    {"stock.reserved", "payment.success", "payment.failed", "payment.refunded", "order.shipped", "order.delivered",
+     "order.cancelled"}
 )
 
 
@@ -106,6 +107,12 @@ def compose(event: events.Event, order: Order) -> str | None:
                 "Completa el pago para que lo despachemos.")
     if isinstance(event, events.PaymentSucceeded):
         return f"Confirmamos el pago de tu pedido {order.id} por {format_cop(event.amount_cop)}. ¡Gracias!"
+    if isinstance(event, events.PaymentFailed):
+        return (f"El pago de tu pedido {order.id} por {format_cop(event.amount_cop)} no fue aprobado "
+                f"({event.reason}). Puedes intentarlo de nuevo con otro medio de pago.")
+    if isinstance(event, events.PaymentRefunded):
+        return (f"Recibimos tu pago de {format_cop(event.amount_cop)} del pedido {order.id}, pero {event.reason}. "
+                "Ya pedimos el reembolso a la pasarela; lo verás en tu medio de pago en los próximos días.")
     if isinstance(event, events.OrderShipped):
         return (f"Tu pedido {order.id} va en camino con {event.carrier}. "
                 f"Número de guía: {event.tracking_number}.")

@@ -17,6 +17,7 @@ from commerce.identity import channels, erasure
 from commerce.identity import handlers as identity_handlers
 from commerce.marketplace import commands as mc
 from commerce.marketplace import handlers as mh
+from commerce.marketplace import payment_intents as payments
 from commerce.shared import events, idempotency
 from commerce.shared.commands import Command
 
@@ -36,7 +37,9 @@ COMMAND_HANDLERS: dict[type[Command], Callable[..., Any]] = {
     fc.ReceivePurchaseOrder: fh.receive_purchase_order,
     fc.CancelPurchaseOrder: fh.cancel_purchase_order,
     mc.PlaceOrder: mh.place_order,
-    mc.PayOrder: mh.pay_order,
+    mc.PayOrder: payments.start_payment,
+    mc.RecordPaymentNotification: payments.record_notification,
+    mc.ExpirePayment: payments.expire_payment,
     mc.CancelOrder: mh.cancel_order,
     mc.UpdatePrice: mh.update_price,
     mc.RegisterSeller: mh.register_seller,
@@ -63,4 +66,6 @@ EVENT_HANDLERS: dict[type[events.Event], list[Callable[..., None]]] = {
     events.OrderDelivered: [mh.mark_delivered],
     events.OrderCancelled: [fh.release_for_order],
     events.StockReleased: [mh.cancel_expired_order],
+    events.PaymentApprovedLate: [fh.reserve_for_late_payment],
+    events.StockRechecked: [payments.settle_late_payment],
 }

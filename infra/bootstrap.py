@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from commerce.fulfillment.reorder_triggers import LargeSaleRule, watch_large_sales
 from commerce.identity.quotas import Quota, RequestQuotas
 from commerce.identity.throttle import LoginThrottle
-from commerce.marketplace.payments import PaymentGateway
+from commerce.marketplace.payments import Gateways
 from commerce.marketplace.semantic import INDEXED_EVENTS, SemanticProductIndex, reindex_product
 from commerce.notifications import NOTIFIED_EVENTS, SELLER_NOTIFIED_EVENTS, notify_buyer, notify_seller
 from commerce.registry import COMMAND_HANDLERS, EVENT_HANDLERS
@@ -45,7 +45,8 @@ from infra.crypto import KeyError_ as CryptoKeyError
 from infra.crypto import KeyRing
 from infra.db import make_engine, make_session_factory
 from infra.erasure_storage import storage_compactor, vector_eraser
-from infra.payments.sandbox import SandboxGateway
+from infra.payments.poller import PaymentPoller
+from infra.payments.registry import build_gateways
 from infra.product_index import build_product_index
 from infra.search_index import (
     SEARCH_INDEXED_EVENTS,
@@ -85,7 +86,8 @@ class Platform:
     publisher: Publisher
     relay: OutboxRelay
     consumers: ConsumerGroup
-    gateway: PaymentGateway
+    gateways: Gateways
+    payment_poller: PaymentPoller
     jwt_secret: str
     routing_log: RoutingLogWriter
     login_throttle: LoginThrottle
@@ -237,7 +239,7 @@ def bootstrap(
     settings: Settings | None = None,
     *,
     publisher: Publisher | None = None,
-    gateway: PaymentGateway | None = None,
+    gateways: Gateways | None = None,
     product_index: SemanticProductIndex | None = None,
     search_index: ElasticsearchProductIndex | None = None,
     cache: ReadCache | None = None,
@@ -252,7 +254,7 @@ def bootstrap(
         migrate.upgrade(engine)
     session_factory = make_session_factory(engine)
     read_session_factory = make_session_factory(engine, readonly=True)
-    gateway = gateway or SandboxGateway()
+    gateways = gateways or build_gateways(settings)
     publisher = publisher or build_publisher(settings)
     routing_log = RoutingLogWriter(session_factory, salt=privacy_salt(settings))
     # The catalog's semantic index (opened at its first use): search and "similar" read it, the
@@ -265,7 +267,7 @@ def bootstrap(
     invalidate_on_commit(session_factory, cache)
     signal = threading.Event()
     dependencies: dict[str, Any] = {
-        "gateway": gateway,
+        "gateways": gateways,
         # The erasure command's ports: the router's log and the chat's conversation store.
         "forget_routing_logs": routing_log.forget_user,
         "forget_conversations": partial(forget_conversations, settings),
@@ -280,7 +282,8 @@ def bootstrap(
         command_handlers={cmd: inject(h, dependencies) for cmd, h in COMMAND_HANDLERS.items()},
         event_handlers={evt: [inject(h, dependencies) for h in hs] for evt, hs in EVENT_HANDLERS.items()},
         after_commit=[signal.set],
-        view_dependencies={"semantic": product_index, "text_index": search_index, "cache": cache},
+        view_dependencies={"semantic": product_index, "text_index": search_index, "cache": cache,
+                           "gateways": gateways},
     )
     scheduler = reorder_scheduler(settings)
     consumers = ConsumerGroup(
@@ -299,11 +302,20 @@ def bootstrap(
     relay = OutboxRelay(session_factory, publisher, read_session_factory=read_session_factory)
     return Platform(settings=settings, engine=engine, session_factory=session_factory,
                     read_session_factory=read_session_factory, bus=bus, publisher=publisher, relay=relay,
-                    consumers=consumers, gateway=gateway, jwt_secret=signing_secret(settings),
+                    consumers=consumers, gateways=gateways, payment_poller=payment_poller(settings, bus, gateways),
+                    jwt_secret=signing_secret(settings),
                     routing_log=routing_log, login_throttle=build_login_throttle(settings),
                     request_quotas=build_request_quotas(settings),
                     product_index=product_index, search_index=search_index, cache=cache, outbox_signal=signal,
                     reorder_scheduler=scheduler, key_ring=key_ring)
+
+
+def payment_poller(settings: Settings, bus: MessageBus, gateways: Gateways) -> PaymentPoller:
+    """The status poller of push payments (Nequi), with the backoff and timeout of the settings."""
+    return PaymentPoller(bus, gateways, names=tuple(n for n in gateways.names if n == "nequi"),
+                         timeout=timedelta(seconds=settings.nequi_push_timeout_seconds),
+                         initial=timedelta(seconds=settings.nequi_poll_initial_seconds),
+                         maximum=timedelta(seconds=settings.nequi_poll_max_seconds))
 
 
 def reorder_scheduler(settings: Settings) -> ReorderScheduler:

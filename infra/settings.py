@@ -150,6 +150,36 @@ class Settings(BaseSettings):
     whatsapp_api_base_url: str = "https://graph.facebook.com/v21.0"
     whatsapp_phone_number_id: str = ""
 
+    # Payments (docs/payments.md). A gateway is on when its credentials are set; the sandbox is on embedded and
+    # refused in production. Notification URLs are built on the public base URL the gateways can reach.
+    public_base_url: str = "http://127.0.0.1:8000"
+    payments_sandbox: bool | None = None  # None: on embedded, off in production
+    payments_sandbox_secret: str = ""  # signs the sandbox's notifications; empty: derived from the JWT secret
+    payments_notification_window_seconds: int = Field(default=300, ge=5, le=7 * 24 * 3600)
+    payments_http_timeout_seconds: float = Field(default=10.0, gt=0)
+    payu_merchant_id: str = ""
+    payu_account_id: str = ""
+    payu_api_key: str = ""
+    payu_api_login: str = ""
+    payu_signature_algorithm: str = "md5"  # md5, or sha256 (HMAC-SHA256 with payu_signature_secret)
+    payu_signature_secret: str = ""
+    payu_checkout_url: str = "https://sandbox.checkout.payulatam.com/ppp-web-gateway-payu/"
+    payu_api_url: str = "https://sandbox.api.payulatam.com/payments-api/4.0/service.cgi"
+    payu_test: bool = True
+    mercadopago_access_token: str = ""
+    mercadopago_webhook_secret: str = ""
+    mercadopago_api_base_url: str = "https://api.mercadopago.com"
+    nequi_client_id: str = ""
+    nequi_client_secret: str = ""
+    nequi_api_key: str = ""
+    nequi_api_base_url: str = "https://api.sandbox.nequi.com"
+    nequi_auth_url: str = "https://oauth.sandbox.nequi.com/oauth2/token"
+    nequi_commerce_code: str = "NIT_1"
+    nequi_callback_secret: str = ""  # empty: no callback, status polling only
+    nequi_push_timeout_seconds: float = Field(default=600.0, gt=0)  # then the intent expires
+    nequi_poll_initial_seconds: float = Field(default=2.0, gt=0)
+    nequi_poll_max_seconds: float = Field(default=60.0, gt=0)
+
     @field_validator("database_url")
     @classmethod
     def _normalise_database_url(cls, value: str) -> str:
@@ -202,6 +232,8 @@ class Settings(BaseSettings):
                 problems.append("MESTOCKER_CHROMA_MODE must be http (a ChromaDB server), not embedded")
             if len(self.jwt_secret) < 32:
                 problems.append("MESTOCKER_JWT_SECRET must be set to at least 32 characters")
+            if self.payments_sandbox:
+                problems.append("MESTOCKER_PAYMENTS_SANDBOX must be off: the sandbox gateway takes no real money")
             if not self.rate_limit_storage_url.startswith(REDIS_STORAGE_SCHEMES):
                 problems.append("MESTOCKER_RATE_LIMIT_STORAGE_URL must point to Redis (redis://…), not in-process "
                                 "memory: each API process would keep its own counters")
@@ -211,6 +243,10 @@ class Settings(BaseSettings):
             raise SettingsError("MESTOCKER_BUS=redis needs MESTOCKER_REDIS_URL")
         if self.bus == BusKind.KAFKA and not self.kafka_bootstrap_servers:
             raise SettingsError("MESTOCKER_BUS=kafka needs MESTOCKER_KAFKA_BOOTSTRAP_SERVERS")
+        if self.payu_signature_algorithm not in ("md5", "sha256"):
+            raise SettingsError("MESTOCKER_PAYU_SIGNATURE_ALGORITHM must be md5 or sha256")
+        if self.payu_signature_algorithm == "sha256" and self.payu_api_key and not self.payu_signature_secret:
+            raise SettingsError("MESTOCKER_PAYU_SIGNATURE_ALGORITHM=sha256 needs MESTOCKER_PAYU_SIGNATURE_SECRET")
         if self.search_backend == SearchBackend.ELASTICSEARCH and not self.elasticsearch_url:
             raise SettingsError("MESTOCKER_SEARCH_BACKEND=elasticsearch needs MESTOCKER_ELASTICSEARCH_URL")
         if self.cache_kind == CacheKind.REDIS and not (self.cache_url or self.redis_url):
@@ -253,6 +289,11 @@ class Settings(BaseSettings):
     @property
     def checkpoints_path(self) -> Path:
         return self.data_dir / "checkpoints.sqlite"
+
+    @property
+    def sandbox_payments(self) -> bool:
+        """Whether the sandbox gateway is offered (embedded by default, never in production)."""
+        return (not self.is_production) if self.payments_sandbox is None else self.payments_sandbox
 
     @property
     def idempotency_retention(self) -> timedelta:

@@ -82,12 +82,21 @@ def run_worker(platform: Platform, stop: threading.Event) -> None:
                 next_purge = time.monotonic() + settings.idempotency_purge_interval_seconds
             for cycle in scheduler.due():
                 _reorder(platform, cycle)
+            _poll_payments(platform)
             # Wake up early when a command committed new events.
             platform.outbox_signal.wait(settings.relay_interval_seconds)
             platform.outbox_signal.clear()
     finally:
         if subscriber is not None:
             subscriber.close()
+
+
+def _poll_payments(platform: Platform) -> None:
+    """Ask push-payment gateways (Nequi) about their pending intents; the poller keeps its own backoff."""
+    try:
+        platform.payment_poller.run_once()
+    except Exception:
+        log.exception("payment status polling failed; will retry")
 
 
 def _sweep(platform: Platform) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from langchain_core.tools import BaseTool
 
-from tools import catalog, inventory, orders, privacy, seller, support
+from tools import catalog, inventory, orders, payments, privacy, seller, support
 
 AGENT_TOOLS: dict[str, list[str]] = {
     "inventory": ["get_stock", "list_low_stock", "get_stock_movements", "transfer_stock", "search_products"],
-    "order": ["get_order", "list_orders", "track_shipment", "cancel_order", "create_order", "recommend_products",
-              "search_products"],
+    "order": ["get_order", "list_orders", "track_shipment", "cancel_order", "create_order", "pay_order",
+              "recommend_products", "search_products"],
     "seller": ["sales_summary", "top_products", "update_price", "list_reorder_proposals", "approve_reorder",
                "explain_reorder_proposal", "reject_reorder", "search_products"],
     "support": ["search_knowledge", "escalate_to_human", "export_my_data", "erase_my_data", "revoke_consent",
@@ -25,6 +25,7 @@ TOOL_OWNER: dict[str, str] = {
 _ALL: list[BaseTool] = [
     inventory.get_stock, inventory.list_low_stock, inventory.get_stock_movements, inventory.transfer_stock,
     orders.get_order, orders.list_orders, orders.track_shipment, orders.cancel_order, orders.create_order,
+    payments.pay_order,
     seller.sales_summary, seller.top_products, seller.update_price, seller.list_reorder_proposals,
     seller.approve_reorder, seller.explain_reorder_proposal, seller.reject_reorder,
     support.search_knowledge, support.escalate_to_human,
@@ -35,8 +36,8 @@ TOOLS: dict[str, BaseTool] = {t.name: t for t in _ALL}
 
 # These pause for the user's confirmation (an interrupt) and then run exactly once.
 WRITE_TOOLS: frozenset[str] = frozenset(
-    {"transfer_stock", "cancel_order", "create_order", "update_price", "approve_reorder", "reject_reorder",
-     "export_my_data", "erase_my_data", "revoke_consent"}
+    {"transfer_stock", "cancel_order", "create_order", "pay_order", "update_price", "approve_reorder",
+     "reject_reorder", "export_my_data", "erase_my_data", "revoke_consent"}
 )
 
 

@@ -1,4 +1,4 @@
-"""Orders: place (idempotent), read, list, pay, cancel."""
+"""Orders: place (idempotent), read, list, cancel. Paying is api/routers/payments.py."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from fastapi import APIRouter, Header, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import BusDep, CurrentPrincipal, PlatformDep, ReadUowDep
+from api.deps import CurrentPrincipal, PlatformDep, ReadUowDep
 from api.errors import commerce_error_body, json_or_problem, status_for
 from commerce.identity.principal import Principal
 from commerce.marketplace import commands, visibility
-from commerce.marketplace.schemas import OrderRead, PaymentRead
+from commerce.marketplace.schemas import OrderRead
 from commerce.shared import idempotency
 from commerce.shared.errors import CommerceError, InvalidInput
 from infra.bootstrap import Platform
@@ -35,13 +35,6 @@ class OrderCreate(BaseModel):
     lines: list[OrderLineCreate] = Field(min_length=1, max_length=50)
     warehouse: str | None = Field(default=None, max_length=8, examples=["BOG"],
                                   description="Bodega; si se omite, una que pueda atender todas las líneas")
-
-
-class PaymentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    gateway: str = Field(default="sandbox", max_length=32, description="Solo 'sandbox' por ahora")
-    payment_token: str = Field(default="tok_approved", max_length=100)
 
 
 class OrderCancel(BaseModel):
@@ -100,16 +93,6 @@ def list_orders(uow: ReadUowDep, principal: CurrentPrincipal, status: str | None
             summary="One order (its buyer or staff; a seller of a line sees only its own lines)")
 def get_order(order_id: OrderId, uow: ReadUowDep, principal: CurrentPrincipal) -> OrderRead:
     return visibility.get_visible_order(uow=uow, principal=principal, order_id=order_id)
-
-
-@router.post("/{order_id}/payments", response_model=PaymentRead, status_code=201,
-             summary="Pay a pending order through the payment gateway")
-def pay_order(order_id: OrderId, body: PaymentCreate, bus: BusDep, principal: CurrentPrincipal) -> PaymentRead:
-    if body.gateway != "sandbox":
-        raise InvalidInput(f"La pasarela «{body.gateway}» aún no está disponible; usa «sandbox».")
-    payment: PaymentRead = bus.handle(commands.PayOrder(order_id=order_id, payment_token=body.payment_token,
-                                                        actor=principal))
-    return payment
 
 
 @router.post("/{order_id}/cancel", response_model=OrderRead, summary="Cancel (or refund, if paid) an order")

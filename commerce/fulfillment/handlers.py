@@ -150,6 +150,26 @@ def release_for_order(event: events.OrderCancelled, uow: UnitOfWork) -> None:
         stock.release(uow, reservation, reason=events.ReleaseReason.ORDER_CANCELLED)
 
 
+def reserve_for_late_payment(event: events.PaymentApprovedLate, uow: UnitOfWork) -> None:
+    """A payment approved after its order was cancelled: hold the lines again if one warehouse still has them
+    (the order's own first), and answer with stock.rechecked either way."""
+    lines = sorted(event.lines, key=lambda ln: ln.sku)
+    candidates = candidate_warehouses(uow, lines, event.ship_to_city)
+    if event.warehouse in candidates:
+        candidates.remove(event.warehouse)
+        candidates.insert(0, event.warehouse)
+    warehouse = candidates[0] if candidates else None
+    if warehouse is not None:
+        # The availability check and the conditional UPDATEs run in one transaction: on SQLite the writer lock
+        # makes them atomic; on PostgreSQL a concurrent sale can still win, OutOfStock rolls the notification
+        # back and the gateway's retry finds no stock and takes the refund path.
+        for line in lines:
+            stock.reserve(uow, sku=line.sku, warehouse=warehouse, quantity=line.quantity,
+                          kind=ReservationKind.ORDER, reference=event.order_id)
+    uow.add_event(events.StockRechecked(order_id=event.order_id, payment_id=event.payment_id,
+                                        reserved=warehouse is not None, warehouse=warehouse))
+
+
 def queue_paid_order(event: events.OrderPaid, uow: UnitOfWork) -> None:
     """Flow 2: a paid order keeps its stock without expiry and waits for picking."""
     reservations = stock.active_reservations(uow, event.order_id)

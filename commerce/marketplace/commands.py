@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, StrictInt, StrictStr, field_validator
 
 from commerce.identity.principal import SYSTEM, Principal
@@ -33,10 +35,35 @@ class PlaceOrder(Command):
 
 
 class PayOrder(Command):
+    """Start a payment attempt for a pending order (the sandbox answers at once, the others confirm later)."""
+
     order_id: StrictStr
-    gateway: StrictStr = "sandbox"
-    payment_token: StrictStr = "tok_approved"
+    gateway: StrictStr = Field(default="sandbox", max_length=20)
+    method: StrictStr | None = Field(default=None, max_length=12)  # a PaymentMethod; None: the gateway's default
+    payment_token: StrictStr = Field(default="tok_approved", max_length=100)  # the sandbox's test token
+    phone: StrictStr | None = Field(default=None, max_length=20)  # Nequi: the phone that gets the push
+    idempotency_key: StrictStr | None = Field(default=None, max_length=200)
     actor: Principal = SYSTEM
+
+
+class RecordPaymentNotification(Command):
+    """A notification the gateway's adapter verified: apply it once (dedup by transaction id and status)."""
+
+    gateway: StrictStr
+    reference: StrictStr  # our payment intent id
+    transaction_id: StrictStr = Field(min_length=1, max_length=80)
+    status: StrictStr  # a PaymentStatus
+    amount_cop: StrictInt
+    currency: StrictStr = "COP"
+    reason: StrictStr = ""
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
+class ExpirePayment(Command):
+    """Stop waiting for a pending intent (a Nequi push the buyer never answered)."""
+
+    payment_id: StrictStr
+    reason: StrictStr = "el pago no se completó a tiempo"
 
 
 class CancelOrder(Command):

@@ -1,4 +1,4 @@
-"""Marketplace handlers: placing, paying, cancelling orders and following fulfillment's events."""
+"""Marketplace handlers: placing and cancelling orders, following fulfillment's events (paying: payment_intents)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ from sqlalchemy import select
 
 from commerce.identity.principal import Principal, Scope, hidden
 from commerce.marketplace import commands
-from commerce.marketplace.models import Order, OrderLine, Payment, Product, Seller
+from commerce.marketplace.models import Order, OrderLine, Product, Seller
 from commerce.marketplace.order_request import check_order_request
-from commerce.marketplace.order_state import STATUS_ES, OrderStatus
-from commerce.marketplace.payments import ChargeStatus, PaymentGateway, PaymentStatus
-from commerce.marketplace.schemas import PaymentRead
+from commerce.marketplace.order_state import OrderStatus
+from commerce.marketplace.payments import Gateways, PaymentStatus
 from commerce.shared import events
-from commerce.shared.errors import Conflict, IllegalTransition, NotAuthorized, NotFound
+from commerce.shared.errors import Conflict, NotAuthorized, NotFound
 from commerce.shared.nit import normalize_nit
 from commerce.shared.sequences import next_value
 from commerce.shared.unit_of_work import UnitOfWork
@@ -91,53 +90,28 @@ def mark_stock_reserved(event: events.StockReserved, uow: UnitOfWork) -> None:
     order.payment_due_at = event.expires_at
 
 
-def pay_order(cmd: commands.PayOrder, uow: UnitOfWork, gateway: PaymentGateway) -> PaymentRead:
-    """Flow 2: charge through the gateway; approval marks the order paid."""
-    order = order_for_buyer_action(uow, cmd.actor, cmd.order_id, lock=True)
-    if order.status_enum != OrderStatus.PENDING_PAYMENT:
-        raise IllegalTransition(f"El pedido {order.id} está {STATUS_ES[order.status_enum]}: no se puede pagar.")
-    attempt = len(order.payments) + 1
-    result = gateway.charge(order_id=order.id, amount_cop=order.total_cop, token=cmd.payment_token,
-                            idempotency_key=f"{order.id}:{attempt}")
-    payment = Payment(id=f"PAY-{order.id}-{attempt}", gateway=gateway.name,
-                      status=PaymentStatus.of_charge(result.status), amount_cop=order.total_cop,
-                      external_ref=result.external_ref)
-    order.payments.append(payment)
-    if result.status == ChargeStatus.APPROVED:
-        order.record(events.PaymentSucceeded(order_id=order.id, payment_id=payment.id, gateway=gateway.name,
-                                             amount_cop=order.total_cop))
-        order.transition(OrderStatus.PAID)
-        order.payment_due_at = None
-        order.record(events.OrderPaid(order_id=order.id, buyer_id=order.buyer_id, warehouse=order.warehouse or "",
-                                      lines=order.line_quantities()))
-    else:
-        order.record(events.PaymentFailed(order_id=order.id, payment_id=payment.id, gateway=gateway.name,
-                                          amount_cop=order.total_cop, reason=result.reason or result.status))
-    uow.session.flush()
-    return PaymentRead.model_validate(payment)
-
-
-def cancel_order(cmd: commands.CancelOrder, uow: UnitOfWork, gateway: PaymentGateway) -> str:
+def cancel_order(cmd: commands.CancelOrder, uow: UnitOfWork, gateways: Gateways) -> str:
     """Cancel before payment, or refund a paid order that has not shipped; return the new status."""
     order = order_for_buyer_action(uow, cmd.actor, cmd.order_id, lock=True)
-    _cancel(order, cmd.reason, gateway)
+    _cancel(order, cmd.reason, gateways)
     return order.status
 
 
-def _cancel(order: Order, reason: str, gateway: PaymentGateway | None) -> None:
+def _cancel(order: Order, reason: str, gateways: Gateways | None) -> None:
     refunds = order.payments_to_refund()
     if refunds:
         order.transition(OrderStatus.REFUNDED)
         for payment in refunds:
-            if gateway is not None and payment.external_ref:
-                gateway.refund(external_ref=payment.external_ref, amount_cop=payment.amount_cop,
-                               idempotency_key=f"refund:{payment.id}")
-            payment.status = PaymentStatus.REFUNDED
+            if gateways is not None and payment.external_ref:
+                gateways.for_refund(payment.gateway).refund(transaction_id=payment.external_ref,
+                                                            amount_cop=payment.amount_cop,
+                                                            idempotency_key=f"refund:{payment.id}")
+            payment.move_to(PaymentStatus.REFUNDED, reason=reason)
     else:
         order.transition(OrderStatus.CANCELLED)
         for payment in order.payments:
-            if payment.status == PaymentStatus.PENDING:
-                payment.status = PaymentStatus.EXPIRED
+            if payment.status_enum in (PaymentStatus.CREATED, PaymentStatus.PENDING):
+                payment.move_to(PaymentStatus.EXPIRED, reason=f"el pedido {order.id} fue cancelado")
     order.cancel_reason = reason
     order.payment_due_at = None
     order.record(events.OrderCancelled(order_id=order.id, buyer_id=order.buyer_id, reason=reason))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, event
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commerce.marketplace.order_state import STATUS_ES, OrderStatus, can_transition
-from commerce.marketplace.payments import PaymentStatus
+from commerce.marketplace.payments import FINAL_STATUSES, PAYMENT_TRANSITIONS, PaymentStatus
+from commerce.marketplace.payments import STATUS_ES as PAYMENT_STATUS_ES
 from commerce.shared import events
 from commerce.shared.clock import utcnow
 from commerce.shared.errors import IllegalTransition
@@ -149,13 +151,63 @@ class OrderLine(Base):
 
 
 class Payment(Base):
+    """A payment intent: one attempt to pay an order through one gateway (commerce/marketplace/payments.py)."""
+
     __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("gateway", "external_ref"),
+                      UniqueConstraint("order_id", "idempotency_key"),
+                      CheckConstraint("amount_cop > 0", name="amount_positive"))
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
     gateway: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(12))  # a PaymentStatus
     amount_cop: Mapped[int] = mapped_column(Integer)
-    external_ref: Mapped[str | None] = mapped_column(String(80), default=None)
+    external_ref: Mapped[str | None] = mapped_column(String(80), default=None)  # the gateway's transaction id
+    method: Mapped[str | None] = mapped_column(String(12), default=None)  # a PaymentMethod
+    next_step: Mapped[str | None] = mapped_column(String(10), default=None)  # a NextStep
+    checkout_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    checkout_form: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # {"action", "fields"}
+    reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(default=utcnow, onupdate=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
     order: Mapped[Order] = relationship(back_populates="payments")
+
+    @property
+    def status_enum(self) -> PaymentStatus:
+        return PaymentStatus(self.status)
+
+    @property
+    def transaction_id(self) -> str | None:
+        return self.external_ref
+
+    def move_to(self, target: PaymentStatus, *, reason: str | None = None) -> None:
+        """Follow the intent's state machine or raise IllegalTransition."""
+        if target not in PAYMENT_TRANSITIONS[self.status_enum]:
+            raise IllegalTransition(f"El pago {self.id} está {PAYMENT_STATUS_ES[self.status_enum]} y no puede pasar a "
+                                    f"{PAYMENT_STATUS_ES[target]}.")
+        self.status = target
+        if reason is not None:
+            self.reason = reason[:200]
+        if target in FINAL_STATUSES or target == PaymentStatus.EXPIRED:
+            self.decided_at = utcnow()
+
+
+class PaymentNotification(Base):
+    """Every verified gateway notification, raw, for audit; (gateway, dedup_key) makes a replay a no-op."""
+
+    __tablename__ = "payment_notifications"
+    __table_args__ = (UniqueConstraint("gateway", "dedup_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    gateway: Mapped[str] = mapped_column(String(20))
+    dedup_key: Mapped[str] = mapped_column(String(120))  # transaction id and the status it reports
+    payment_id: Mapped[str | None] = mapped_column(String(40), default=None, index=True)
+    transaction_id: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(12))
+    amount_cop: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(24))  # a NotificationOutcome
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -29,7 +29,9 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.SHIPPED: frozenset({S.DELIVERED, S.RETURNED}),
     S.DELIVERED: frozenset({S.RETURNED}),
     S.RETURNED: frozenset({S.REFUNDED}),
-    S.CANCELLED: frozenset(),
+    # Only a late payment approval (the gateway confirmed after the order expired) that found the stock
+    # again revives a cancelled order, straight to paid (commerce/marketplace/payment_intents.py).
+    S.CANCELLED: frozenset({S.PAID}),
     S.REFUNDED: frozenset(),
 }
 

@@ -121,6 +121,36 @@ class PaymentFailed(_OrderEvent):
     reason: str
 
 
+class PaymentApprovedLate(_OrderEvent):
+    """A gateway approved a payment after its order was cancelled (reservation expired, or the buyer cancelled):
+    fulfillment tries to reserve the lines again and answers with `stock.rechecked`."""
+
+    name: ClassVar[str] = "payment.late_approved"
+    payment_id: str
+    gateway: str
+    amount_cop: int
+    warehouse: str | None
+    ship_to_city: str | None = None
+    lines: list[LineQty]
+
+
+class StockRechecked(_OrderEvent):
+    """Fulfillment's answer to a late approval: the lines are held again in `warehouse`, or there is no stock."""
+
+    name: ClassVar[str] = "stock.rechecked"
+    payment_id: str
+    reserved: bool
+    warehouse: str | None
+
+
+class PaymentRefunded(_OrderEvent):
+    name: ClassVar[str] = "payment.refunded"
+    payment_id: str
+    gateway: str
+    amount_cop: int
+    reason: str
+
+
 class OrderPaid(_OrderEvent):
     name: ClassVar[str] = "order.paid"
     buyer_id: str
@@ -258,7 +288,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OrderCreated, StockReserved, StockReleased, PaymentSucceeded, PaymentFailed, OrderPaid,
         OrderCancelled, FulfillmentStarted, OrderShipped, OrderDelivered, StockUpdated,
         ProductUpdated, MovementRecorded, StockLow, StockLowPredicted, ReorderInitiated, ReorderApproved,
-        PurchaseOrderCreated, PurchaseCompleted, UserUpdated,
+        PurchaseOrderCreated, PurchaseCompleted, UserUpdated, PaymentApprovedLate, StockRechecked, PaymentRefunded,
     )
 }
 

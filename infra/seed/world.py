@@ -61,6 +61,11 @@ SHIPMENT_STATUS = {OrderStatus.PAID: ShipmentStatus.QUEUED, OrderStatus.SHIPPED:
 STOCK_RESERVED_HOLD_NOTE = "Apartado manual (separación para cliente mayorista)"
 
 
+def seeded_payment_status(status: str) -> PaymentStatus:
+    """The reference data says "rejected" where the payment intent model says "declined"."""
+    return PaymentStatus.DECLINED if status == "rejected" else PaymentStatus(status)
+
+
 class SeedRefused(RuntimeError):
     """Seeding would be unsafe (e.g. the demo password in production)."""
 
@@ -264,7 +269,7 @@ def _orders(session: Session, world: dict[str, Any], now: datetime) -> None:
         order.total_cop = sum(line.quantity * line.unit_price_cop for line in order.lines)
         payment = data["payment"]
         order.payments.append(Payment(id=f"PAY-{data['id']}-1", gateway=payment["gateway"],
-                                      status=PaymentStatus(payment["status"]), amount_cop=order.total_cop,
+                                      status=seeded_payment_status(payment["status"]), amount_cop=order.total_cop,
                                       external_ref=f"{payment['gateway'].upper()}-{data['id']}",
                                       created_at=timeline.get("paid", timeline["created"])))
         if data["status"] == OrderStatus.PENDING_PAYMENT:

@@ -126,7 +126,7 @@ def test_cancel_before_payment_releases_and_after_payment_refunds(platform: Plat
 def test_declined_payment_keeps_the_order_payable(platform: Platform) -> None:
     order_id = place(platform, [("CAF-002", 1)], warehouse="BOG")
     declined = platform.bus.handle(mc.PayOrder(order_id=order_id, payment_token="tok_declined", actor=LAURA))
-    assert declined.status == "rejected"
+    assert declined.status == "declined"
     assert status(platform, order_id) == "pending_payment"
     assert platform.bus.handle(mc.PayOrder(order_id=order_id, actor=LAURA)).status == "approved"
     assert event_names(platform, order_id)[-3:] == ["payment.failed", "payment.success", "order.paid"]

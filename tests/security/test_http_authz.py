@@ -30,9 +30,10 @@ PUBLIC = {
     ("POST", "/v1/auth/refresh"), ("POST", "/v1/auth/logout"),
     ("GET", "/"), ("GET", "/index.html"), ("GET", "/static/{name}"),
     ("GET", "/v1/channels/whatsapp/webhook"), ("POST", "/v1/channels/whatsapp/webhook"),
+    ("POST", "/v1/payments/{gateway}/notifications"),  # the gateways' signed notifications (docs/payments.md)
 }
 SAMPLE = {"order_id": "ORD-1001", "sku": "CAF-001", "seller_id": "SEL-CAFE", "thread_id": "t-1", "po_id": "PO-0001",
-          "proposal_id": "1", "user_id": "1"}
+          "proposal_id": "1", "user_id": "1", "payment_id": "PAY-ORD-1001-1"}
 
 
 def _api_routes() -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""Order tools as the offline model reads them: an order, the list, tracking, cancelling and buying."""
+"""Order tools as the offline model reads them: an order, the list, tracking, cancelling, buying and paying."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from agents.offline.extract import MIN_ORDER_NUMBER, Entities, extract, reason
 from agents.offline.keywords import phrase_at
 from agents.offline.lexicon import Lexicon
 from agents.offline.normalize import Utterance
-from agents.offline.rules import CLEAR, DECISIVE, HINT, LEAN, STRONG, Cue, Reading, ToolRule
+from agents.offline.rules import CLEAR, DECISIVE, HINT, LEAN, OVERRIDE, STRONG, Cue, Reading, ToolRule
 from agents.offline.tools.support import policy_for_order
+from commerce.marketplace.payments import PAYMENT_WORDS
 
 _ORDER_NOUNS = frozenset({"pedido", "pedidos", "orden", "ordenes", "paquete", "compra", "envio", "domicilio"})
 _PLURAL_ORDER_NOUNS = frozenset({"pedidos", "ordenes", "compras"})
@@ -215,4 +216,63 @@ CREATE_ORDER = ToolRule(
     build=create_order,
 )
 
-RULES = (GET_ORDER, LIST_ORDERS, TRACK_SHIPMENT, CANCEL_ORDER, CREATE_ORDER)
+# ----- pay_order ----------------------------------------------------------------------------------------
+_REASON_WORDS = frozenset({"porque", "pues", "ya", "debido"})
+_HOW_TO_PAY = ("como puedo pagar", "como pago", "puedo pagar", "se puede pagar", "aceptan", "reciben")
+
+
+def _order_in_sight(r: Reading) -> bool:
+    return bool(r.ents.order_id or r.ctx.order_id)
+
+
+def _asks_how_to_pay(r: Reading) -> bool:
+    """ "¿puedo pagar con Nequi?" with no order in sight asks the payment policy, it pays nothing."""
+    return not _order_in_sight(r) and any(phrase_at(r.utt, p) >= 0 for p in _HOW_TO_PAY)
+
+
+def _order_out_of_sight(r: Reading) -> bool:
+    return not _order_in_sight(r)
+
+
+def _paying_is_the_reason(r: Reading) -> bool:
+    """ "cancélalo porque me demoré en pagar": paying is why, not what the buyer asks."""
+    toks = r.utt.tokens
+    first_pay = next((i for i, tok in enumerate(toks) if tok.startswith("pag")), None)
+    return first_pay is not None and any(tok in _REASON_WORDS for tok in toks[:first_pay])
+
+
+def payment_words(utt: Utterance) -> str | None:
+    """The way to pay the message names ("con Nequi", "por PSE", "con tarjeta"), as commerce's table spells it."""
+    for words in sorted(PAYMENT_WORDS, key=len, reverse=True):  # "mercado pago" before "pago"-like words
+        if phrase_at(utt, words) >= 0:
+            return words
+    return None
+
+
+def pay_order(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision:
+    order_id = order_or_question("pay_order", ents, ctx, lex)
+    if isinstance(order_id, Decision):
+        return order_id
+    return Decision("pay_order", {"order_id": order_id} | optional(method=payment_words(utt)))
+
+
+PAY_ORDER = ToolRule(
+    tool="pay_order",
+    keywords=(
+        ("pagar", 3), ("pagalo", 3), ("hacer el pago", 3), ("realizar el pago", 3), ("link de pago", 3.5),
+        ("enlace de pago", 3.5), ("link para pagar", 3.5), ("cobrame", 2.5), ("cobra=", 2), ("quiero pagar", 1.5),
+    ),
+    cues=(
+        Cue(_names_order, CLEAR, scored_only=True),  # paying a named order outweighs "nequi" as a policy word
+        Cue(_order_in_sight, LEAN, scored_only=True),
+        Cue(_order_out_of_sight, -STRONG, scored_only=True),  # "¿a qué hora tengo que pagar?" pays nothing
+        Cue(_paying_is_the_reason, -DECISIVE, scored_only=True),
+        Cue(_asks_how_to_pay, -OVERRIDE, scored_only=True),
+        Cue(hypothetical, -STRONG, scored_only=True),  # "si no pago hoy, ¿qué pasa?"
+    ),
+    priority=165,
+    past_is_state=True,  # "¿ya se pagó?" asks the order's state
+    build=pay_order,
+)
+
+RULES = (GET_ORDER, LIST_ORDERS, TRACK_SHIPMENT, CANCEL_ORDER, CREATE_ORDER, PAY_ORDER)
