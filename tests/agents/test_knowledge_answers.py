@@ -128,7 +128,8 @@ def test_someone_elses_order_is_refused_and_never_shown(chat: ChatService) -> No
     turn = conversation(chat, LAURA)("¿puedo devolver el pedido 1003?")
     assert "track_shipment" in _called(turn)
     assert "entregado el" not in turn.reply and "CO987654321" not in turn.reply
-    assert "No tienes permiso" in turn.reply or "no puedes" in turn.reply.lower() or "no tienes" in turn.reply.lower()
+    # Someone else's order answers like a missing one (docs/identity.md: 404 for what the caller may not see).
+    assert "No encontramos el pedido ORD-1003" in turn.reply
 
 
 def test_knowledge_turns_are_classified_public_by_the_real_router(platform: Platform, kb: KnowledgeBase) -> None:
