@@ -124,8 +124,16 @@ ESCALATE_TO_HUMAN = ToolRule(
 
 
 # ----- the data subject's rights (Ley 1581): export, erase, revoke -------------------------------------
+# "¿en cuánto tiempo responden?", "¿cómo hago para…?": a question about how a right is exercised is
+# answered from the policies; only a plain request runs the (confirmed) write.
+_PROCESS_QUESTIONS = ("cuanto tiempo", "en cuanto", "cuantos dias", "plazo", "cuanto se demora", "cuanto tarda",
+                      "cuando responden", "como hago", "como puedo", "que pasa si", "que pasa con")
+
+
 def _no_args(tool: str) -> Builder:
     def build(utt: Utterance, ents: Entities, ctx: ThreadContext, lex: Lexicon) -> Decision:
+        if any(question in utt.text.lower() for question in _PROCESS_QUESTIONS):
+            return search_knowledge(utt, ents, ctx, lex)
         return Decision(tool, {})
 
     return build
