@@ -16,6 +16,7 @@ from api.request_id import RequestIdMiddleware
 from api.routers import (
     auth,
     chat,
+    console,
     fulfillment,
     health,
     inventory,
@@ -78,6 +79,7 @@ def create_app(platform: Platform | None = None, *, background_worker: bool | No
         app.include_router(module.router)
     app.include_router(whatsapp.router)
     app.include_router(reorder.router)
+    app.include_router(console.router)
     declare_error_responses(app)  # after every include: new routes are covered by themselves
     # The last added runs first: rate limits before anything reads the body.
     app.add_middleware(BodySizeLimitMiddleware)
