@@ -14,7 +14,13 @@ from langgraph.graph.state import CompiledStateGraph
 from agents.graph import SUPERVISOR_NODE
 from agents.handoffs import is_handoff
 from agents.turns import ChatEvent
-from router.recording import RoutingRecord, cloud_transfer_allowed, current_request_id, current_sink
+from router.recording import (
+    RoutingRecord,
+    cloud_transfer_allowed,
+    current_log_subject,
+    current_request_id,
+    current_sink,
+)
 from tools.context import AgentContext
 
 _DONE = object()
@@ -49,12 +55,14 @@ def graph_updates(graph: CompiledStateGraph[Any, Any, Any, Any], graph_input: An
     def work() -> None:
         sink, request = current_sink.set(records.append), current_request_id.set(context.request_id)
         transfer = cloud_transfer_allowed.set(context.cloud_transfer)
+        subject = current_log_subject.set((str(context.principal.user_id), context.thread_id))
         try:
             for update in graph.stream(graph_input, config, context=context, stream_mode="updates"):
                 updates.put(update)
         except BaseException as exc:  # handed to the consumer, raised there
             updates.put(exc)
         finally:
+            current_log_subject.reset(subject)
             cloud_transfer_allowed.reset(transfer)
             current_request_id.reset(request)
             current_sink.reset(sink)

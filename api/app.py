@@ -32,7 +32,8 @@ from api.routers import (
     sellers,
     web,
 )
-from infra.bootstrap import Platform, bootstrap, start_serving
+from infra.bootstrap import Platform, bootstrap, privacy_salt, start_serving
+from infra.json_logs import configure_logging
 from infra.metrics import MetricsMiddleware, install_collector
 
 DESCRIPTION = """
@@ -51,6 +52,7 @@ def create_app(platform: Platform | None = None, *, background_worker: bool | No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = platform is None
         current = platform or bootstrap()
+        configure_logging(current.settings.effective_log_format, salt=privacy_salt(current.settings))
         run_workers = current.settings.embedded_worker if background_worker is None else background_worker
         install_collector(current)
         serving = start_serving(current, background_workers=run_workers)
