@@ -35,6 +35,7 @@ from api.routers import (
 from infra.bootstrap import Platform, bootstrap, privacy_salt, start_serving
 from infra.json_logs import configure_logging
 from infra.metrics import MetricsMiddleware, install_collector
+from infra.tracing import configure_tracing, otlp_endpoint
 
 DESCRIPTION = """
 MeStocker: fulfillment + marketplace para Colombia. Autentícate en `POST /v1/auth/token`
@@ -53,6 +54,7 @@ def create_app(platform: Platform | None = None, *, background_worker: bool | No
         owned = platform is None
         current = platform or bootstrap()
         configure_logging(current.settings.effective_log_format, salt=privacy_salt(current.settings))
+        configure_tracing(otlp_endpoint(current.settings.otlp_endpoint), engines=[current.engine])
         run_workers = current.settings.embedded_worker if background_worker is None else background_worker
         install_collector(current)
         serving = start_serving(current, background_workers=run_workers)

@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./var")
     # MESTOCKER_LOG_FORMAT: json (one object per line, infra/json_logs.py) or text; unset: json in production.
     log_format: Literal["json", "text"] | None = None
+    # MESTOCKER_OTLP_ENDPOINT (else the standard OTEL_EXPORTER_OTLP_ENDPOINT): export traces (infra/tracing.py).
+    otlp_endpoint: str = ""
     database_url: str = ""
     database_pool_size: int = 10
     bus: BusKind = BusKind.INPROCESS
