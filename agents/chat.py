@@ -23,6 +23,7 @@ from agents.graph import SUPERVISOR_NODE
 from agents.routing_log import RoutingLogWriter, log_turn, turn_routing
 from agents.thread_locks import ThreadLocks
 from agents.threads import owner_metadata, thread_config, thread_key
+from agents.tracing import TurnTracer, start_turn
 from agents.turn_runner import run_turn
 from agents.turn_summary import last_reply, turn_tool_calls
 from agents.turns import ChatEvent, PendingConfirmation, TurnResult
@@ -98,9 +99,17 @@ class ChatService:
                 thread_id=thread_id, agent=SUPERVISOR_NODE, reply=gate.reply, tool_calls=[],
                 pending_confirmation=None, routing=turn_routing([], "")).model_dump(mode="json"))
             return
+        span, traced = start_turn(agent_channel=channel)
+        try:
+            yield from self._traced_turn(principal, thread_id, text, channel, gate, traced)
+        finally:
+            span.end()
+
+    def _traced_turn(self, principal: Principal, thread_id: str, text: str, channel: str, gate: Any,
+                     traced: Any) -> Iterator[ChatEvent]:
         key = thread_key(principal, thread_id)
         config: RunnableConfig = {"configurable": {"thread_id": key}, "recursion_limit": RECURSION_LIMIT,
-                                  "metadata": owner_metadata(principal)}
+                                  "metadata": owner_metadata(principal), "callbacks": [TurnTracer(traced)]}
         context = AgentContext(principal=principal, bus=self.bus, thread_id=key, channel=channel,
                                request_id=current_request_id.get() or uuid.uuid4().hex, knowledge=self.knowledge,
                                cloud_transfer=gate.consent.international_transfer)
@@ -114,11 +123,11 @@ class ChatService:
                 if step.ask_again:
                     yield self._final(thread_id, config, before, records, text, context, asked_again=pending)
                     return
-                yield from run_turn(self.graph, step.resume, config, context, records)
+                yield from run_turn(self.graph, step.resume, config, context, records, traced)
                 if not step.then_new_request:
                     yield self._final(thread_id, config, before, records, text, context)
                     return
-            yield from run_turn(self.graph, {"messages": [HumanMessage(text)]}, config, context, records)
+            yield from run_turn(self.graph, {"messages": [HumanMessage(text)]}, config, context, records, traced)
             yield self._final(thread_id, config, before, records, text, context)
 
     def _erase_if_closed(self, context: AgentContext, calls: list[Any]) -> None:

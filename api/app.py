@@ -16,6 +16,7 @@ from api.request_id import RequestIdMiddleware
 from api.routers import (
     auth,
     chat,
+    console,
     fulfillment,
     health,
     inventory,
@@ -31,8 +32,10 @@ from api.routers import (
     sellers,
     web,
 )
-from infra.bootstrap import Platform, bootstrap, start_serving
+from infra.bootstrap import Platform, bootstrap, privacy_salt, start_serving
+from infra.json_logs import configure_logging
 from infra.metrics import MetricsMiddleware, install_collector
+from infra.tracing import configure_tracing, otlp_endpoint
 
 DESCRIPTION = """
 MeStocker: fulfillment + marketplace para Colombia. Autentícate en `POST /v1/auth/token`
@@ -50,6 +53,8 @@ def create_app(platform: Platform | None = None, *, background_worker: bool | No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = platform is None
         current = platform or bootstrap()
+        configure_logging(current.settings.effective_log_format, salt=privacy_salt(current.settings))
+        configure_tracing(otlp_endpoint(current.settings.otlp_endpoint), engines=[current.engine])
         run_workers = current.settings.embedded_worker if background_worker is None else background_worker
         install_collector(current)
         serving = start_serving(current, background_workers=run_workers)
@@ -78,6 +83,7 @@ def create_app(platform: Platform | None = None, *, background_worker: bool | No
         app.include_router(module.router)
     app.include_router(whatsapp.router)
     app.include_router(reorder.router)
+    app.include_router(console.router)
     declare_error_responses(app)  # after every include: new routes are covered by themselves
     # The last added runs first: rate limits before anything reads the body.
     app.add_middleware(BodySizeLimitMiddleware)

@@ -12,7 +12,7 @@ from datetime import timedelta
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -58,6 +58,10 @@ class Settings(BaseSettings):
 
     profile: Profile = Profile.EMBEDDED
     data_dir: Path = Path("./var")
+    # MESTOCKER_LOG_FORMAT: json (one object per line, infra/json_logs.py) or text; unset: json in production.
+    log_format: Literal["json", "text"] | None = None
+    # MESTOCKER_OTLP_ENDPOINT (else the standard OTEL_EXPORTER_OTLP_ENDPOINT): export traces (infra/tracing.py).
+    otlp_endpoint: str = ""
     database_url: str = ""
     database_pool_size: int = 10
     bus: BusKind = BusKind.INPROCESS
@@ -277,6 +281,10 @@ class Settings(BaseSettings):
         if self.cache is not None:
             return self.cache
         return CacheKind.REDIS if (self.cache_url or self.redis_url) else CacheKind.MEMORY
+
+    @property
+    def effective_log_format(self) -> str:
+        return self.log_format or ("json" if self.profile == Profile.PRODUCTION else "text")
 
     @property
     def is_production(self) -> bool:

@@ -23,6 +23,9 @@ current_request_id: ContextVar[str | None] = ContextVar("mestocker_request_id", 
 # False while a turn runs for a data subject who has not authorised international transfer (Ley 1581
 # art. 26): no cloud model abroad may answer, whatever the privacy level. Set by the chat's turn runner.
 cloud_transfer_allowed: ContextVar[bool] = ContextVar("mestocker_cloud_transfer_allowed", default=True)
+# Who a chat turn runs for, as (user id, thread key): read only by the JSON log formatter, which writes them
+# salted and hashed like llm_routing_logs (infra/json_logs.py). Set by the chat's turn runner.
+current_log_subject: ContextVar[tuple[str, str] | None] = ContextVar("mestocker_log_subject", default=None)
 
 logger = logging.getLogger("mestocker.router")
 

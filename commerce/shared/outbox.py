@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from commerce.shared.clock import utcnow
 from commerce.shared.events import EventEnvelope
@@ -62,3 +62,12 @@ class ProcessedMessage(Base):
     consumer: Mapped[str] = mapped_column(String(64))
     event_id: Mapped[str] = mapped_column(String(64))
     processed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def backlog(session: Session) -> tuple[int, datetime | None]:
+    """Unpublished outbox events: how many, and when the oldest occurred (None when there are none)."""
+    from sqlalchemy import func, select
+
+    count, oldest = session.execute(
+        select(func.count(), func.min(OutboxMessage.occurred_at)).where(OutboxMessage.published_at.is_(None))).one()
+    return int(count or 0), oldest
