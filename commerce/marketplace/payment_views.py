@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from commerce.identity.principal import Principal, Scope
-from commerce.marketplace.handlers import authorize_order, load_order
+from commerce.marketplace.handlers import authorize_order, load_order, order_for_buyer_action
 from commerce.marketplace.models import Buyer, Payment
 from commerce.marketplace.order_state import STATUS_ES, OrderStatus
 from commerce.marketplace.payments import METHOD_ES, Gateways, PaymentMethod, PaymentStatus
@@ -29,12 +29,16 @@ def get_payment(*, uow: UnitOfWork, principal: Principal, payment_id: str) -> Pa
     """One payment intent with its next step, for the order's buyer (or staff)."""
     principal.require(Scope.ORDERS_READ)
     payment = uow.session.get(Payment, payment_id.strip().upper())
+    hidden = NotFound(f"No encontramos el pago {payment_id}.")  # someone else's answers like a missing one
     if payment is None:
-        raise NotFound(f"No encontramos el pago {payment_id}.")
+        raise hidden
     order = load_order(uow, payment.order_id)
-    authorize_order(principal, order)
+    try:
+        authorize_order(principal, order)
+    except (NotFound, NotAuthorized):
+        raise hidden from None  # never name the order behind someone else's payment
     if principal.seller_id and not principal.is_staff and principal.buyer_id != order.buyer_id:
-        raise NotFound(f"No encontramos el pago {payment_id}.")  # sellers never see payments
+        raise hidden  # sellers never see payments
     return PaymentStartRead.of(payment)
 
 
@@ -63,9 +67,7 @@ def preview_payment(*, uow: UnitOfWork, principal: Principal, order_id: str, wor
                     gateways: Gateways) -> PaymentPreview:
     """What paying `order_id` with `words` ("Nequi", "PSE"…) would do, refusing what PayOrder would refuse."""
     principal.require(Scope.ORDERS_WRITE)
-    order = load_order(uow, order_id)
-    if not principal.is_staff and principal.buyer_id != order.buyer_id:
-        raise NotAuthorized(f"No tienes permiso para pagar el pedido {order.id}.")
+    order = order_for_buyer_action(uow, principal, order_id)  # someone else's answers like a missing one
     if order.status_enum != OrderStatus.PENDING_PAYMENT:
         raise IllegalTransition(f"El pedido {order.id} está {STATUS_ES[order.status_enum]}: no se puede pagar.")
     gateway, method = gateways.choose(words)

@@ -79,5 +79,5 @@ def test_another_buyers_order_is_refused_before_asking(chat: ChatService, platfo
     order_id = new_order(platform)
     refused = conversation(chat, ANDRES, thread="other")(f"quiero pagar el pedido {order_id} con Nequi")
     assert refused.pending_confirmation is None
-    assert "permiso" in refused.reply, refused.reply
+    assert f"No encontramos el pedido {order_id}" in refused.reply, refused.reply  # like a missing order
     assert status(platform, order_id) == "pending_payment"

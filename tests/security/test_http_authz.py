@@ -169,4 +169,5 @@ def test_a_seller_without_lines_in_an_order_cannot_open_it(client: TestClient) -
     response = client.get("/v1/orders/ORD-1001", headers=auth_headers(client, TECH_SELLER))
     assert response.status_code == 404 and "SV123456789CO" not in response.text
     missing = client.get("/v1/orders/ORD-9999", headers=auth_headers(client, TECH_SELLER))
-    assert response.json() == {**missing.json(), "detail": missing.json()["detail"].replace("ORD-9999", "ORD-1001")}
+    assert response.json() == {**missing.json(), "detail": missing.json()["detail"].replace("ORD-9999", "ORD-1001"),
+                               "instance": missing.json()["instance"].replace("ORD-9999", "ORD-1001")}

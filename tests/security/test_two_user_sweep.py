@@ -45,12 +45,15 @@ NOT_OWNED = {
     ("GET", "/v1/notifications/stream"): "the caller's own live stream, no id (and it never ends)",
     ("POST", "/v1/orders"): "creates an order of the caller's own (buying A's product is the point)",
 }
+# The caller's own account (no id: it can only ever be the caller's): data export, correction, erasure,
+# consent, WhatsApp link codes, second-factor enrolment. B erasing B's own account would end the sweep.
+SELF_SERVICE_PREFIXES = ("/v1/me", "/v1/auth/mfa")
 # Ids the API scopes to the caller: B's thread "sweep-a" is B's own thread, so writing to it may succeed,
 # but never shows A's messages.
 CALLER_NAMESPACED = {("POST", "/v1/chat/threads/{thread_id}/messages"),
                      ("POST", "/v1/chat/threads/{thread_id}/messages/stream")}
 # Parameters naming private resources: B on A's must look exactly like B on a missing one.
-PRIVATE = {"order_id", "po_id", "proposal_id", "thread_id"}
+PRIVATE = {"order_id", "po_id", "proposal_id", "thread_id", "payment_id"}
 
 
 def operations() -> list[Operation]:
@@ -130,11 +133,13 @@ def _setup(client: TestClient, platform: Platform, a_email: str) -> dict[str, An
     assert said.status_code == 200, said.text
     return {"order_id": "ORD-1001", "sku": "CAF-001", "seller_id": "SEL-CAFE", "po_id": cafe.purchase_order_id,
             "proposal_id": cafe.id, "thread_id": "sweep-a", "user_id": user_row(platform, a_email).id,
+            "payment_id": "PAY-ORD-1001-1", "reason": "barrido de autorización",
             "_headers": a}
 
 
 MISSING = {"order_id": "ORD-999999", "sku": "NOP-999", "seller_id": "SEL-NADA", "po_id": "PO-9999",
-           "proposal_id": 2_000_000_000, "thread_id": "sweep-nunca", "user_id": 2_000_000_000}
+           "proposal_id": 2_000_000_000, "thread_id": "sweep-nunca", "user_id": 2_000_000_000,
+           "payment_id": "PAY-ORD-999999-1"}
 
 
 def sweep(client: TestClient, platform: Platform, a_email: str, b_email: str, markers: tuple[str, ...],
@@ -147,7 +152,7 @@ def sweep(client: TestClient, platform: Platform, a_email: str, b_email: str, ma
     # Caller-namespaced writes last: B's own thread "sweep-a" must not exist yet when B reads "sweep-a".
     ordered = sorted(operations(), key=lambda op: (op.method, op.path) in CALLER_NAMESPACED)
     for op in ordered:
-        if (op.method, op.path) in NOT_OWNED:
+        if (op.method, op.path) in NOT_OWNED or op.path.startswith(SELF_SERVICE_PREFIXES):
             continue
         namespaced = (op.method, op.path) in CALLER_NAMESPACED
         try:
@@ -186,7 +191,7 @@ def sweep(client: TestClient, platform: Platform, a_email: str, b_email: str, ma
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_buyer_b_gets_nothing_of_buyer_a(client: TestClient, platform: Platform) -> None:
     failures = sweep(client, platform, LAURA, ANDRES, markers=(SECRET_WORD, "BUY-001", "laura", "CAF-001"),
-                     owned={"order_id", "thread_id"})
+                     owned={"order_id", "thread_id", "payment_id"})
     assert not failures, "\n".join(failures)
 
 
