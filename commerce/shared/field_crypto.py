@@ -186,3 +186,8 @@ def stored(column: Any) -> ColumnElement[str]:
     """The column as stored (ciphertext, no decryption or encryption of the other side): how a
     compare-and-swap checks that a value did not change since it was read."""
     return type_coerce(column, String())
+
+
+def email_index(value: str) -> str:
+    """The blind index an email is looked up by (`users.email_index`): raw SQL compares this."""
+    return blind_index(normalise_email(value)) or ""

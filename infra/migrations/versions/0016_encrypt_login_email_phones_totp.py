@@ -2,8 +2,9 @@
 
 users.email (+ email_index, unique over the lower-cased address: uniqueness moves there);
 verified_phones.phone (+ phone_index, unique); phone_link_codes.wa_id and phone_link_failures.wa_id
-(+ wa_id_index); totp_credentials.secret and pending_secret (no lookups). Existing rows are encrypted
-with the installed key ring, as in 0015; the downgrade decrypts. On SQLite `users` keeps its declared
+(+ wa_id_index); totp_credentials.secret and pending_secret (no lookups); payments.checkout_form and
+payment_notifications.raw (JSON → encrypted text: a PayU form and a raw notification quote the
+payer). Existing rows are encrypted with the installed key ring, as in 0015; the downgrade decrypts. On SQLite `users` keeps its declared
 email length and its old unique constraint over the (now ciphertext) column: SQLite enforces no
 lengths, recreating `users` would trip the foreign keys pointing at it, and random nonces never
 collide. The other tables are recreated (batch mode) with the new shape.
@@ -100,7 +101,35 @@ def _resize(table: str, *, clear: bool) -> None:
             batch_op.create_unique_constraint(OLD_UNIQUE[table], [column_names[0]])
 
 
+# JSON documents that quote the payer (a PayU checkout form, a gateway's raw notification): JSON → encrypted text.
+DOCUMENTS = {"payments": ("id", "checkout_form"), "payment_notifications": ("id", "raw")}
+
+
+def _documents(*, encrypt: bool) -> None:
+    conn = op.get_bind()
+    for table, (pk, column) in DOCUMENTS.items():
+        if encrypt:
+            _retype(table, column, sa.Text(), sa.JSON(), "text")
+        rows = conn.execute(sa.text(f"SELECT {pk}, {column} FROM {table} WHERE {column} IS NOT NULL"))
+        context = f"{table}.{column}"
+        for row in rows.mappings().all():
+            value = str(row[column])
+            conn.execute(sa.text(f"UPDATE {table} SET {column} = :v WHERE {pk} = :pk"),
+                         {"v": _encrypt(context, value) if encrypt else _clear(context, value), "pk": row[pk]})
+        if not encrypt:
+            _retype(table, column, sa.JSON(), sa.Text(), "json")
+
+
+def _retype(table: str, column: str, new: sa.types.TypeEngine, old: sa.types.TypeEngine, cast: str) -> None:
+    if _postgres():
+        op.execute(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {cast.upper()} USING {column}::{cast}")
+    else:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.alter_column(column, type_=new, existing_type=old)
+
+
 def upgrade() -> None:
+    _documents(encrypt=True)
     for table, (_pk, columns) in COLUMNS.items():
         if _reshaped(table):
             if table in OLD_INDEX:
@@ -116,6 +145,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _documents(encrypt=False)
     for table, (_pk, columns) in COLUMNS.items():
         _rewrite(table, _clear, index=False)
         for _column, _c, _e, index_column, _n, _unique in columns:
