@@ -125,7 +125,7 @@ def totp_code(platform: Platform, email: str) -> str:
     A step is accepted once, so this picks the current step or the next one not yet spent (both
     are in the verification window); when both are spent it waits for the clock."""
     import pyotp
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
     from commerce.identity.mfa import TotpCredential
     from commerce.identity.models import User
@@ -133,7 +133,7 @@ def totp_code(platform: Platform, email: str) -> str:
     with platform.session_factory() as session:
         secret, last = session.execute(
             select(TotpCredential.secret, TotpCredential.last_step)
-            .join(User, User.id == TotpCredential.user_id).where(func.lower(User.email) == email.lower())
+            .join(User, User.id == TotpCredential.user_id).where(User.email == email)
         ).one()
     totp = pyotp.TOTP(secret)
     step = max(totp.timecode(utcnow()), (last if last is not None else -1) + 1)

@@ -30,6 +30,9 @@ REQUIRED_SERVICES = {"postgres", "redis", "kafka", "chroma", "elasticsearch", "m
 APP_SERVICES = ("migrate", "search-index", "api", "worker")
 BACKING_SERVICES = ("postgres", "redis", "kafka", "chroma", "elasticsearch")
 DUMMY_SECRET = "s" * 40
+# A well-formed key ring (two fixed 32-byte keys) for rendering the production environment.
+DUMMY_KEYS = ('{"active": "k1", "index_key": "aW5kZXgta2V5LWluZGV4LWtleS1pbmRleC1rZXktMzI=", "keys": [{"id": "k1", '
+              '"key": "ZGF0YS1rZXktZGF0YS1rZXktZGF0YS1rZXktMzJieXQ=", "created_at": "2026-12-01T00:00:00+00:00"}]}')
 
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}, or $NAME.
 _INTERPOLATION = re.compile(
@@ -251,7 +254,8 @@ def test_every_mestocker_variable_is_a_settings_field() -> None:
 
 
 def test_api_environment_validates_as_production() -> None:
-    values = settings_values(environment(services()["api"]), {"MESTOCKER_JWT_SECRET": DUMMY_SECRET})
+    values = settings_values(environment(services()["api"]), {"MESTOCKER_JWT_SECRET": DUMMY_SECRET,
+                                                                     "MESTOCKER_ENCRYPTION_KEYS": DUMMY_KEYS})
     settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
     assert settings.is_production
     assert not settings.is_sqlite

@@ -148,6 +148,9 @@ def erase_subject_data(cmd: EraseSubjectData, uow: UnitOfWork, *, forget_routing
     forget_subject_phones(session, cmd.user_id)  # bound WhatsApp numbers and their link codes
     notifications = 0
     if user.buyer_id:
+        from commerce.marketplace.payment_intents import forget_subject_payments
+
+        forget_subject_payments(session, user.buyer_id)  # the payer data quoted by gateway documents
         notifications = _count(session.execute(delete(BuyerNotification)
                                                .where(BuyerNotification.buyer_id == user.buyer_id)))
     responses = forget_idempotent_responses(session, cmd.user_id, identifiers)

@@ -35,6 +35,7 @@ from commerce.identity.sessions import RefreshToken
 from commerce.shared.clock import utcnow
 from commerce.shared.commands import Command
 from commerce.shared.errors import NotAuthenticated
+from commerce.shared.field_crypto import EncryptedString, stored
 from commerce.shared.orm import Base
 from commerce.shared.unit_of_work import UnitOfWork
 
@@ -77,8 +78,9 @@ class TotpCredential(Base):
     __tablename__ = "totp_credentials"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    secret: Mapped[str | None] = mapped_column(String(64), default=None)
-    pending_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    secret: Mapped[str | None] = mapped_column(EncryptedString("totp_credentials.secret"), default=None)
+    pending_secret: Mapped[str | None] = mapped_column(EncryptedString("totp_credentials.pending_secret"),
+                                                       default=None)
     enrolled_at: Mapped[datetime | None] = mapped_column(default=None)
     last_step: Mapped[int | None] = mapped_column(Integer, default=None)
 
@@ -301,10 +303,12 @@ def verify_second_factor(cmd: VerifySecondFactor, uow: UnitOfWork) -> SecondFact
         step = matching_step(credential.secret, cmd.code)
         if step is None:
             return SecondFactorCheck(ok=False)
-        # Conditional: a replayed step, or a concurrent request with the same code, matches no row.
+        # Conditional: a replayed step, or a concurrent request with the same code, matches no row. The
+        # secret is compared as stored (each encryption has its own nonce: the clear value would never match).
+        as_read = session.scalar(select(stored(TotpCredential.secret)).where(TotpCredential.user_id == cmd.user_id))
         spent = session.execute(
             update(TotpCredential)
-            .where(TotpCredential.user_id == cmd.user_id, TotpCredential.secret == credential.secret,
+            .where(TotpCredential.user_id == cmd.user_id, stored(TotpCredential.secret) == as_read,
                    or_(TotpCredential.last_step.is_(None), TotpCredential.last_step < step))
             .values(last_step=step)
             .execution_options(synchronize_session=False))

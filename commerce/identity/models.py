@@ -11,7 +11,14 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from commerce.identity.principal import Principal, Role
 from commerce.shared.clock import utcnow
 from commerce.shared.events import UserUpdated
-from commerce.shared.field_crypto import EncryptedString, blind_index
+from commerce.shared.field_crypto import (
+    EMAIL_LENGTH,
+    EncryptedString,
+    IndexedEncryptedString,
+    blind_index,
+    fill_blind_indexes,
+    normalise_email,
+)
 from commerce.shared.orm import Aggregate, Base
 from commerce.shared.outbox import OutboxMessage
 
@@ -30,7 +37,11 @@ class User(Aggregate, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # The login identifier, encrypted; `User.email == x` compares `email_index` (HMAC of the lower-cased
+    # address), which is also where (case-insensitive) uniqueness lives.
+    email: Mapped[str] = mapped_column(IndexedEncryptedString("users.email", index="email_index",
+                                                              normalise=normalise_email, length=EMAIL_LENGTH))
+    email_index: Mapped[str | None] = mapped_column(String(64), default=None, index=True, unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
     seller_id: Mapped[str | None] = mapped_column(ForeignKey("sellers.id"), default=None)
@@ -56,6 +67,7 @@ class User(Aggregate, Base):
 @event.listens_for(User, "before_update")
 def _index_user(_mapper: object, _connection: object, user: User) -> None:
     user.index_phone()
+    fill_blind_indexes(_mapper, _connection, user)
 
 
 # What a principal is made of: a change to any of these (or deleting the user) must reach every cached copy.

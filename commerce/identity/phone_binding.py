@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import Field, StrictInt, StrictStr
-from sqlalchemy import ForeignKey, Integer, String, delete, func, select, update
+from sqlalchemy import ForeignKey, Integer, String, delete, event, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from commerce.identity.models import User
@@ -39,6 +39,7 @@ from commerce.notifications import AccountNotification
 from commerce.shared.clock import as_utc, utcnow
 from commerce.shared.commands import Command
 from commerce.shared.errors import NotAuthorized
+from commerce.shared.field_crypto import IndexedEncryptedString, fill_blind_indexes, identity
 from commerce.shared.orm import Base
 from commerce.shared.unit_of_work import UnitOfWork
 
@@ -92,7 +93,10 @@ class VerifiedPhone(Base):
     __tablename__ = "verified_phones"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    phone: Mapped[str] = mapped_column(String(32), unique=True)  # normalised digits (the wa_id)
+    # Normalised digits (the wa_id), encrypted; `== wa_id` compares phone_index (unique: one owner per number).
+    phone: Mapped[str] = mapped_column(IndexedEncryptedString("verified_phones.phone", index="phone_index",
+                                                              normalise=identity))
+    phone_index: Mapped[str | None] = mapped_column(String(64), default=None, index=True, unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     method: Mapped[str] = mapped_column(String(16))  # whatsapp, web, seed
     verified_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -107,7 +111,9 @@ class PhoneLinkCode(Base):
     # None for a request that named no bindable account: it still counts against the number.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     origin: Mapped[str] = mapped_column(String(16))
-    wa_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    wa_id: Mapped[str | None] = mapped_column(IndexedEncryptedString("phone_link_codes.wa_id", index="wa_id_index",
+                                                                     normalise=identity), default=None)
+    wa_id_index: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     code_hash: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
@@ -121,8 +127,15 @@ class PhoneLinkFailure(Base):
     __tablename__ = "phone_link_failures"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    wa_id: Mapped[str] = mapped_column(String(32), index=True)
+    wa_id: Mapped[str] = mapped_column(IndexedEncryptedString("phone_link_failures.wa_id", index="wa_id_index",
+                                                              normalise=identity))
+    wa_id_index: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+for _model in (VerifiedPhone, PhoneLinkCode, PhoneLinkFailure):
+    event.listen(_model, "before_insert", fill_blind_indexes)
+    event.listen(_model, "before_update", fill_blind_indexes)
 
 
 def _digest(kind: str, code: str, wa_id: str = "") -> str:
@@ -230,7 +243,7 @@ def _request_code(session: Session, wa_id: str, email: str) -> LinkOutcome:
     now = utcnow()
     if _recent(session, PhoneLinkCode.created_at, PhoneLinkCode.wa_id == wa_id) >= MAX_REQUESTS_PER_NUMBER:
         return LinkOutcome(reply=TOO_MANY_REQUESTS)
-    user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    user = session.scalar(select(User).where(User.email == email))
     # Same answer whatever happens from here on: the reply must not say which accounts exist.
     if user is None or not user.active or user.role in UNBINDABLE_ROLES:
         _count_request(session, wa_id, now)

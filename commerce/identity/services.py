@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from commerce.identity.credentials import RehashPassword
 from commerce.identity.models import User
@@ -38,7 +38,7 @@ def authenticate(*, uow: UnitOfWork, email: str, password: str, allow_demo_passw
     """Return who the valid credentials belong to; raise NotAuthenticated otherwise."""
     if not allow_demo_password and password == DEMO_PASSWORD:
         raise NotAuthenticated(_BAD_LOGIN)
-    user = uow.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    user = uow.session.scalar(select(User).where(User.email == email))
     if user is None or not user.active:
         verify_and_update(password, _decoy_hash())  # as slow as a real check: emails cannot be probed
         raise NotAuthenticated(_BAD_LOGIN)
@@ -70,5 +70,5 @@ def current_principal(*, read: Callable[[], UnitOfWork], user_id: int, cache: Re
 
 def principal_by_email(*, uow: UnitOfWork, email: str) -> Principal | None:
     """Return the principal of the active user with `email` (operators acting from the CLI), or None."""
-    user = uow.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    user = uow.session.scalar(select(User).where(User.email == email))
     return user.principal() if user is not None and user.active else None

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint, event
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commerce.marketplace.order_state import STATUS_ES, OrderStatus, can_transition
@@ -15,7 +15,7 @@ from commerce.marketplace.payments import STATUS_ES as PAYMENT_STATUS_ES
 from commerce.shared import events
 from commerce.shared.clock import utcnow
 from commerce.shared.errors import IllegalTransition
-from commerce.shared.field_crypto import EncryptedString, blind_index
+from commerce.shared.field_crypto import EncryptedJSON, EncryptedString, blind_index
 from commerce.shared.orm import Aggregate, Base
 
 
@@ -167,7 +167,9 @@ class Payment(Base):
     method: Mapped[str | None] = mapped_column(String(12), default=None)  # a PaymentMethod
     next_step: Mapped[str | None] = mapped_column(String(10), default=None)  # a NextStep
     checkout_url: Mapped[str | None] = mapped_column(String(500), default=None)
-    checkout_form: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # {"action", "fields"}
+    # {"action", "fields"}: a PayU form carries the buyer's email, name and phone, so it is encrypted.
+    checkout_form: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON("payments.checkout_form"),
+                                                                 default=None)
     reason: Mapped[str | None] = mapped_column(String(200), default=None)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -209,5 +211,5 @@ class PaymentNotification(Base):
     status: Mapped[str] = mapped_column(String(12))
     amount_cop: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(24))  # a NotificationOutcome
-    raw: Mapped[dict[str, Any]] = mapped_column(JSON)
+    raw: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("payment_notifications.raw"))  # payer data inside
     received_at: Mapped[datetime] = mapped_column(default=utcnow)

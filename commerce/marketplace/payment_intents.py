@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from commerce.marketplace import commands
 from commerce.marketplace.handlers import load_order, order_for_buyer_action
@@ -201,3 +202,18 @@ def expire_payment(cmd: commands.ExpirePayment, uow: UnitOfWork) -> bool:
         return False
     payment.move_to(PaymentStatus.EXPIRED, reason=cmd.reason)
     return True
+
+
+def forget_subject_payments(session: Session, buyer_id: str) -> int:
+    """Erasure: the buyer's payments keep their amounts, statuses and gateway references (the order's
+    accounting), but the gateway documents that quote the payer (a PayU checkout form: email, name, phone;
+    a raw notification: the payer's email and name) are dropped. Returns how many payments were touched."""
+    payment_ids = list(session.scalars(select(Payment.id).join(Order, Order.id == Payment.order_id)
+                                       .where(Order.buyer_id == buyer_id)))
+    if not payment_ids:
+        return 0
+    session.execute(update(Payment).where(Payment.id.in_(payment_ids), Payment.checkout_form.is_not(None))
+                    .values(checkout_form=None).execution_options(synchronize_session=False))
+    session.execute(update(PaymentNotification).where(PaymentNotification.payment_id.in_(payment_ids))
+                    .values(raw={"anonimizado": True}).execution_options(synchronize_session=False))
+    return len(payment_ids)

@@ -16,15 +16,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from typing import Any, Protocol
 
-from sqlalchemy import String, Text
+from sqlalchemy import String, Text, type_coerce
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 PREFIX = "enc:v1:"
 # Room for a 200-character value: prefix, key id, 12-byte nonce and 16-byte tag, base64 (4/3).
 ENCRYPTED_LENGTH = 400
+# An email may be 254 characters: its ciphertext needs more room.
+EMAIL_LENGTH = 500
 
 
 class FieldCipher(Protocol):
@@ -100,6 +105,41 @@ class EncryptedString(TypeDecorator[str]):
         return cipher.decrypt(value, context=self.context)
 
 
+def normalise_email(value: str) -> str:
+    """How an email is compared: case and surrounding blanks do not make another address."""
+    return value.strip().lower()
+
+
+class IndexedEncryptedString(EncryptedString):
+    """An encrypted column whose equality is its blind index: `User.email == x` compiles to
+    `users.email_index = HMAC(normalise(x))`, so no lookup ever compares ciphertext (which would
+    silently never match, every encryption having its own nonce). Only `==`, `!=` and `IN` are
+    meaningful; anything else (LIKE, lower(), ordering) raises instead of quietly failing."""
+
+    cache_ok = True
+
+    def __init__(self, context: str, *, index: str, normalise: Callable[[str], str],
+                 length: int = ENCRYPTED_LENGTH) -> None:
+        super().__init__(context, length)
+        self.index = index
+        self.normalise = normalise
+
+    def index_of(self, value: str | None) -> str | None:
+        return None if value is None else blind_index(self.normalise(value))
+
+    class comparator_factory(TypeDecorator.Comparator[str]):
+        def operate(self, op: Any, *other: Any, **kwargs: Any) -> ColumnElement[Any]:
+            column_type: IndexedEncryptedString = self.type  # type: ignore[assignment]
+            index_column = self.expr.table.c[column_type.index]  # type: ignore[attr-defined]
+            if op in (operators.eq, operators.ne):
+                return op(index_column, column_type.index_of(other[0]))  # type: ignore[no-any-return]
+            if op in (operators.in_op, operators.not_in_op):
+                return op(index_column, [column_type.index_of(v) for v in other[0]])  # type: ignore[no-any-return]
+            if op in (operators.is_, operators.is_not):
+                return super().operate(op, *other, **kwargs)
+            raise TypeError(f"{column_type.context} is encrypted: compare it only with ==, != or in_()")
+
+
 class EncryptedJSON(TypeDecorator[Any]):
     """A JSON document encrypted at rest (stored idempotent responses quote what people typed)."""
 
@@ -128,3 +168,26 @@ class EncryptedJSON(TypeDecorator[Any]):
                 raise RuntimeError("an encrypted column was read but no key ring is installed (infra/bootstrap.py)")
             value = cipher.decrypt(value, context=self.context)
         return json.loads(value)
+
+
+def fill_blind_indexes(_mapper: object, _connection: object, target: Any) -> None:
+    """A before_insert/before_update listener: every `IndexedEncryptedString` column's index follows its value."""
+    for column in target.__table__.columns:
+        if isinstance(column.type, IndexedEncryptedString):
+            setattr(target, column.type.index, column.type.index_of(getattr(target, column.key)))
+
+
+def identity(value: str) -> str:
+    """For values stored already normalised (WhatsApp ids: digits only)."""
+    return value
+
+
+def stored(column: Any) -> ColumnElement[str]:
+    """The column as stored (ciphertext, no decryption or encryption of the other side): how a
+    compare-and-swap checks that a value did not change since it was read."""
+    return type_coerce(column, String())
+
+
+def email_index(value: str) -> str:
+    """The blind index an email is looked up by (`users.email_index`): raw SQL compares this."""
+    return blind_index(normalise_email(value)) or ""

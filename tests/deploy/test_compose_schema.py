@@ -15,6 +15,8 @@ import jsonschema
 import pytest
 import yaml
 
+from commerce.shared.field_crypto import field_cipher, install_field_cipher
+from infra.crypto import generate_material
 from tests.test_deploy_files import (
     COMPOSE_FILE,
     DUMMY_SECRET,
@@ -29,7 +31,8 @@ from tests.test_deploy_files import (
 )
 
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "compose-spec.json").read_text(encoding="utf-8"))
-VARIABLES = {"MESTOCKER_JWT_SECRET": DUMMY_SECRET, "GRAFANA_ADMIN_PASSWORD": "g" * 16}
+VARIABLES = {"MESTOCKER_JWT_SECRET": DUMMY_SECRET, "GRAFANA_ADMIN_PASSWORD": "g" * 16,
+             "MESTOCKER_ENCRYPTION_KEYS": json.dumps(generate_material())}
 
 
 def _interpolated(node: Any) -> Any:
@@ -151,6 +154,24 @@ def test_search_uses_elasticsearch_in_production() -> None:
         assert settings.elasticsearch_url == "http://elasticsearch:9200"
     assert command(services()["search-index"]) == ["mestocker", "search", "reindex", "--if-missing"]
     assert services()["elasticsearch"]["image"].split(":")[-1].split(".")[0] == "9", "server major = client major"
+
+
+def test_the_app_services_get_the_encryption_keys_production_needs(tmp_path: Path) -> None:
+    from infra.bootstrap import install_key_ring
+    from infra.settings import Settings
+
+    before = field_cipher()
+    try:
+        for name in ("api", "worker", "migrate"):
+            values = settings_values(environment(services()[name]), VARIABLES)
+            settings = Settings(_env_file=None, **{**values, "data_dir": tmp_path})  # type: ignore[call-arg]
+            assert settings.is_production and settings.encryption_keys == VARIABLES["MESTOCKER_ENCRYPTION_KEYS"]
+            ring = install_key_ring(settings)  # production: raises without keys
+            assert ring.active_key_id == json.loads(VARIABLES["MESTOCKER_ENCRYPTION_KEYS"])["active"]
+    finally:
+        install_field_cipher(before)
+    # Without the variable, compose refuses to start (`:?`), like the settings would.
+    assert "${MESTOCKER_ENCRYPTION_KEYS:?" in COMPOSE_FILE.read_text()
 
 
 def test_kong_does_not_trust_forwarded_addresses_from_anyone() -> None:

@@ -185,7 +185,8 @@ def test_credentials_come_from_a_kubernetes_secret_and_settings_are_real_fields(
     data = one(manifests, "ConfigMap", "-config")["data"]
     fields = set(Settings.model_fields)
     assert all(key.startswith("MESTOCKER_") and key[10:].lower() in fields for key in data), data
-    for secret_setting in ("MESTOCKER_JWT_SECRET", "MESTOCKER_DATABASE_URL", "MESTOCKER_ELASTICSEARCH_API_KEY"):
+    for secret_setting in ("MESTOCKER_JWT_SECRET", "MESTOCKER_DATABASE_URL", "MESTOCKER_ELASTICSEARCH_API_KEY",
+                           "MESTOCKER_ENCRYPTION_KEYS"):
         assert secret_setting not in data
     # With the secret's two required values, the ConfigMap makes valid production settings.
     values = {k[10:].lower(): v for k, v in data.items()}

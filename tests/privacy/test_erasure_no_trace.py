@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
+from commerce.marketplace.models import Payment, PaymentNotification
 from commerce.shared.idempotency import IdempotencyRecord
 from infra.bootstrap import Platform
 from tests.conftest import auth_headers
@@ -89,6 +90,21 @@ def test_delete_me_leaves_no_trace(client: TestClient, settings: object, vector_
     orders = _rows(platform, "SELECT id, total_cop, status FROM orders WHERE buyer_id = 'BUY-001' ORDER BY id")
     andres = auth_headers(client, ANDRES)
     client.post("/v1/chat/threads/a-1/messages", headers=andres, json={"message": "¿dónde está mi pedido 1002?"})
+    # A gateway's documents quote the payer: a PayU checkout form and a raw confirmation (as stored).
+    order_id = placed.json()["id"]
+    with platform.session_factory() as session:
+        session.add(Payment(id=f"PAY-{order_id}-T", order_id=order_id, gateway="payu", status="pending",
+                            amount_cop=placed.json()["total_cop"],
+                            checkout_form={"action": "https://payu.example/checkout",
+                                           "fields": {"buyerEmail": LAURA, "buyerFullName": NAME, "telephone": PHONE}}))
+        session.add(PaymentNotification(gateway="payu", dedup_key="T-1:approved", payment_id=f"PAY-{order_id}-T",
+                                        transaction_id="T-1", status="approved", amount_cop=placed.json()["total_cop"],
+                                        outcome="applied", raw={"email_buyer": LAURA, "nickname_buyer": NAME}))
+        session.commit()
+    # At rest, before any erasure: her login email and her bound WhatsApp number are not in the database file.
+    database = Path(platform.settings.database_url.removeprefix("sqlite:///"))
+    at_rest = b"".join(p.read_bytes() for p in database.parent.glob(database.name + "*"))
+    assert LAURA.encode() not in at_rest and b"573105550101" not in at_rest and NAME.encode() not in at_rest
     assert traces(settings.data_dir)  # type: ignore[attr-defined]
 
     erased = client.delete("/v1/me", headers=laura)
@@ -106,6 +122,13 @@ def test_delete_me_leaves_no_trace(client: TestClient, settings: object, vector_
     assert _rows(platform, LEDGER) == ledger
     assert _rows(platform, "SELECT id, total_cop, status FROM orders WHERE buyer_id = 'BUY-001' ORDER BY id") == orders
     assert client.get("/v1/chat/threads/a-1", headers=andres).json()["messages"] != []
+    # Her payment keeps its amount and status (accounting); the payer data it quoted is gone.
+    with platform.read_uow() as uow:
+        payment = uow.session.get(Payment, f"PAY-{order_id}-T")
+        notices = list(uow.session.scalars(select(PaymentNotification.raw)
+                                           .where(PaymentNotification.payment_id == f"PAY-{order_id}-T")))
+        assert payment is not None and payment.checkout_form is None and payment.status == "pending"
+        assert notices == [{"anonimizado": True}]
     # Her session ends at once; the platform keeps serving everyone else.
     assert client.get("/v1/orders", headers=laura).status_code == 401
     assert client.post("/v1/auth/token", data={"username": LAURA, "password": "mestocker-demo"}).status_code == 401

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from commerce.identity.privacy_requests import add_business_days, is_business_day
+from commerce.shared.field_crypto import email_index
 from tests.conftest import auth_headers
 
 LAURA = "laura.gomez@example.co"
@@ -63,7 +64,8 @@ def test_staff_reads_need_a_reason_and_are_audited_append_only(client: TestClien
     admin, laura = auth_headers(client, ADMIN), auth_headers(client, LAURA)
     platform = client.app.state.platform  # type: ignore[attr-defined]
     with platform.engine.connect() as conn:
-        laura_id = conn.execute(text("SELECT id FROM users WHERE email = :e"), {"e": LAURA}).scalar_one()
+        laura_id = conn.execute(text("SELECT id FROM users WHERE email_index = :e"),
+                                {"e": email_index(LAURA)}).scalar_one()
     assert client.get(f"/v1/privacy/subjects/{laura_id}/data", headers=admin).status_code == 422
     assert client.get(f"/v1/privacy/subjects/{laura_id}/data", headers=laura,
                       params={"reason": "curiosidad"}).status_code in (200, 403)
