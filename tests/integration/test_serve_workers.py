@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import DEMO_PASSWORD, seeded_database
+from tests.conftest import DEMO_PASSWORD, TEST_KEY_FILE, seeded_database
 from tests.services import free_port
 
 MESTOCKER = [sys.executable, "-m", "api.cli"]
@@ -56,7 +56,9 @@ def test_two_workers_share_the_cache(postgres_copy: str, redis_url: str, tmp_pat
     env = {**os.environ, "MESTOCKER_DATA_DIR": str(tmp_path), "MESTOCKER_PROFILE": "embedded",
            "MESTOCKER_DATABASE_URL": postgres_copy, "MESTOCKER_BUS": "redis", "MESTOCKER_REDIS_URL": redis_url,
            "MESTOCKER_REDIS_STREAM": f"workers-{port}", "MESTOCKER_RATE_LIMIT_STORAGE_URL": redis_url,
-           "MESTOCKER_JWT_SECRET": "x" * 40}
+           "MESTOCKER_JWT_SECRET": "x" * 40,
+           # the keys the PostgreSQL template was seeded with (personal columns are encrypted)
+           "MESTOCKER_ENCRYPTION_KEY_FILE": str(TEST_KEY_FILE)}
     server = subprocess.Popen([*MESTOCKER, "serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port)],
                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
