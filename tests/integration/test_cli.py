@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -37,6 +38,26 @@ def seeded_dir(seed_run: tuple[Path, subprocess.CompletedProcess[str]]) -> Path:
     return seed_run[0]
 
 
+DECRYPTED_ENROLMENTS = """
+import json
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from commerce.identity.mfa import TotpCredential
+from commerce.identity.models import User
+from commerce.identity.phone_binding import VerifiedPhone
+from infra.bootstrap import install_key_ring
+from infra.db import make_engine
+from infra.settings import Settings
+settings = Settings()
+install_key_ring(settings)
+with Session(make_engine(settings.database_url)) as session:
+    stored = {u.email: t.secret for t, u in session.execute(
+        select(TotpCredential, User).join(User, User.id == TotpCredential.user_id))}
+    phones = [p.phone for p in session.scalars(select(VerifiedPhone))]
+print(json.dumps({"stored": stored, "phones": phones}))
+"""
+
+
 def test_seed_enrols_the_staff_and_prints_their_otpauth_uris(
         seed_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     import re
@@ -52,11 +73,19 @@ def test_seed_enrols_the_staff_and_prints_their_otpauth_uris(
     assert all(unquote(uri).startswith("otpauth://totp/MeStocker:") and "issuer=MeStocker" in uri for uri in uris)
     codes = re.findall(r"\b[a-z2-9]{5}-[a-z2-9]{5}\b", first.stdout)
     assert len(codes) == 20 and len(set(codes)) == 20  # ten recovery codes each
-    with sqlite3.connect(data_dir / "mestocker.db") as conn:
-        stored = dict(conn.execute("SELECT u.email, t.secret FROM totp_credentials t JOIN users u ON u.id = t.user_id"))
-        verified = {row[0] for row in conn.execute("SELECT phone FROM verified_phones")}
-    assert stored == printed
-    assert "573105550101" in verified  # embedded: the demo buyers' phones count as verified WhatsApp numbers
+    with sqlite3.connect(data_dir / "mestocker.db") as conn:  # at rest: no clear secret, email or number
+        raw = " ".join(str(v) for row in conn.execute(
+            "SELECT u.email, t.secret FROM totp_credentials t JOIN users u ON u.id = t.user_id") for v in row)
+        raw += " ".join(str(row[0]) for row in conn.execute("SELECT phone FROM verified_phones"))
+    assert not any(secret in raw or email in raw for email, secret in printed.items()) and "573105550101" not in raw
+    # Decrypted with the data directory's own keys, in a process of its own (the key ring is process-wide).
+    read = subprocess.run([sys.executable, "-c", DECRYPTED_ENROLMENTS], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "MESTOCKER_DATA_DIR": str(data_dir), "MESTOCKER_PROFILE": "embedded"},
+                          timeout=120)
+    assert read.returncode == 0, read.stderr
+    found = json.loads(read.stdout.strip().splitlines()[-1])
+    assert found["stored"] == printed
+    assert "573105550101" in found["phones"]  # embedded: the demo buyers' phones count as verified WhatsApp numbers
     # The operator re-enrols from the server; the local chat CLI is trusted operator access (no code asked).
     again = _run(data_dir, "mfa", "enrol", "admin@mestocker.example.co", "--no-qr")
     assert again.returncode == 0, again.stderr
