@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from agents.chat import ChatService
 from api.security import decode_access_token
 from commerce.identity import clients
 from commerce.identity import services as identity
 from commerce.identity.principal import Principal, Scope
+from commerce.shared.cache import MISS
 from commerce.shared.errors import NotAuthenticated, NotAuthorized
 from commerce.shared.messagebus import MessageBus
 from commerce.shared.unit_of_work import UnitOfWork
 from infra.bootstrap import Platform
 
+T = TypeVar("T")
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
 
-def get_platform(request: Request) -> Platform:
+async def get_platform(request: Request) -> Platform:
+    # async: a sync dependency costs every request a trip through the thread pool.
     platform: Platform = request.app.state.platform
     return platform
 
@@ -64,8 +68,26 @@ def principal_from_token(request: Request, token: str | None) -> Principal:
     return current.within(claimed.scopes)
 
 
-def get_principal(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
-    return principal_from_token(request, token)
+async def get_principal(request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+    """`principal_from_token` on the event loop when the token was verified before and this process holds the
+    user's current principal (no I/O: the common case), else in the thread pool (database, Redis)."""
+    if token:
+        claimed = decode_access_token(token, secret=request.app.state.jwt_secret)
+        if not claimed.is_service:
+            platform: Platform = request.app.state.platform
+            current = identity.peek_principal(user_id=claimed.user_id, cache=platform.cache)
+            if current is not MISS:
+                return current.within(claimed.scopes)  # type: ignore[no-any-return]
+    return await run_in_threadpool(principal_from_token, request, token)
+
+
+async def cached_or_in_thread(peek: Callable[[], Any], read: Callable[[], T]) -> T:
+    """A read answered on the event loop when `peek` finds it in this process's cache (no I/O), else `read`
+    in the thread pool: a cache hit pays neither a thread hop nor a network round trip."""
+    found = peek()
+    if found is not MISS:
+        return found  # type: ignore[no-any-return]
+    return await run_in_threadpool(read)
 
 
 def get_chat(request: Request) -> ChatService:
@@ -73,11 +95,11 @@ def get_chat(request: Request) -> ChatService:
     return chat
 
 
-def holding(scope: Scope, refusal: str) -> Callable[[Principal], Principal]:
+def holding(scope: Scope, refusal: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency for routes outside commerce (the router's log, the chat): the caller must hold `scope`,
     or gets `refusal` (403) before anything is looked up."""
 
-    def require_scope(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    async def require_scope(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if not principal.holds(scope):
             raise NotAuthorized(refusal)
         return principal

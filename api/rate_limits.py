@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import jwt
 from anyio.to_thread import run_sync
 from fastapi import Depends, HTTPException
 from starlette.datastructures import Headers, QueryParams
@@ -20,8 +19,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.deps import CurrentPrincipal, PlatformDep
 from api.errors import problem_response
-from api.security import ALGORITHM, ISSUER
+from api.security import decode_access_token, token_subject
 from commerce.identity.quotas import CHAT_TOO_FAST, TOO_FAST, Quota, RequestQuotas
+from commerce.shared.errors import NotAuthenticated
 
 # Probes and metrics must answer however busy a caller is; the webhook has its own per-sender limit.
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -47,10 +47,10 @@ def caller_key(scope: Scope, secret: str) -> str | None:
     if not token:
         return None
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["sub"]})
-    except jwt.PyJWTError:
+        principal = decode_access_token(token, secret=secret)  # verified once: the dependency reuses it
+    except NotAuthenticated:
         return None
-    return f"user:{claims['sub']}"
+    return f"user:{token_subject(principal)}"
 
 
 def _client_ip(scope: Scope) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path
 
-from api.deps import CurrentPrincipal, PlatformDep, ReadUowDep
+from api.deps import CurrentPrincipal, PlatformDep, ReadUowDep, cached_or_in_thread
 from commerce.fulfillment import views
 from commerce.fulfillment.schemas import LowStockRead, StockRead
 
@@ -17,10 +17,12 @@ def low_stock(uow: ReadUowDep, principal: CurrentPrincipal, warehouse: str | Non
 
 
 @router.get("/{sku}", response_model=StockRead, summary="On-hand, reserved and available units per warehouse")
-def get_inventory(
+async def get_inventory(
     platform: PlatformDep, principal: CurrentPrincipal, sku: str = Path(min_length=1, max_length=32),
     warehouse: str | None = None,
 ) -> StockRead:
     # From the read cache; the database only on a miss (docs/performance.md).
-    return views.read_stock(read=platform.read_uow, principal=principal, sku=sku, warehouse=warehouse,
-                            cache=platform.cache)
+    return await cached_or_in_thread(
+        lambda: views.peek_stock(principal=principal, sku=sku, warehouse=warehouse, cache=platform.cache),
+        lambda: views.read_stock(read=platform.read_uow, principal=principal, sku=sku, warehouse=warehouse,
+                                 cache=platform.cache))

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from api.deps import BusDep, PlatformDep, ReadUowDep, oauth2_scheme, principal_from_token
+from api.deps import BusDep, PlatformDep, ReadUowDep, cached_or_in_thread, oauth2_scheme, principal_from_token
 from commerce.identity.principal import ANONYMOUS, Principal
 from commerce.marketplace.schemas import ProductRead
-from commerce.marketplace.search import search_catalog
+from commerce.marketplace.search import peek_catalog, search_catalog
 from commerce.recommendations import MAX_SIMILAR, SimilarProductsRead, similar_products
 
 router = APIRouter(prefix="/v1/products", tags=["catálogo"])
@@ -22,7 +22,7 @@ def caller_or_anonymous(request: Request, token: Annotated[str | None, Depends(o
 
 @router.get("", response_model=list[ProductRead],
             summary="Search the public catalog by words and meaning (accents and case ignored, no login needed)")
-def list_products(
+async def list_products(
     platform: PlatformDep,
     q: str = Query(default="", max_length=200,
                    description="Palabras a buscar o lo que buscas, p. ej. «cafe nariño» o «algo para el frío»"),
@@ -31,7 +31,11 @@ def list_products(
 ) -> list[ProductRead]:
     # From the read cache; the database (and the semantic index) only on a miss (docs/performance.md).
     search = platform.bus.view(search_catalog)
-    return search(read=platform.read_uow, principal=ANONYMOUS, query=q, max_price_cop=max_price_cop, limit=limit)
+    return await cached_or_in_thread(
+        lambda: peek_catalog(principal=ANONYMOUS, query=q, max_price_cop=max_price_cop, limit=limit,
+                             cache=platform.cache),
+        lambda: search(read=platform.read_uow, principal=ANONYMOUS, query=q, max_price_cop=max_price_cop,
+                       limit=limit))
 
 
 @router.get("/{sku}/similar", response_model=SimilarProductsRead,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from commerce.fulfillment.schemas import (
     WarehouseStockRead,
 )
 from commerce.identity.principal import Principal, Scope
-from commerce.shared.cache import NoCache, ReadCache, stock_group
+from commerce.shared.cache import MISS, NoCache, ReadCache, stock_group
 from commerce.shared.clock import utcnow
 from commerce.shared.errors import NotFound
 from commerce.shared.unit_of_work import UnitOfWork
@@ -75,6 +76,19 @@ def read_stock(*, read: Callable[[], UnitOfWork], principal: Principal, sku: str
             return _stock_snapshot(uow, code)
 
     snapshot = (cache or NoCache()).get_or_load(stock_group(code), "all", StockSnapshot, load)
+    return _visible_stock(principal, sku, snapshot, warehouse)
+
+
+def peek_stock(*, principal: Principal, sku: str, warehouse: str | None = None, cache: ReadCache) -> Any:
+    """`read_stock` when this process already holds the SKU's snapshot (no I/O at all), else `MISS`."""
+    principal.require(Scope.INVENTORY_READ)
+    snapshot = cache.peek(stock_group(sku), "all")
+    return snapshot if snapshot is MISS else _visible_stock(principal, sku, snapshot, warehouse)
+
+
+def _visible_stock(principal: Principal, sku: str, snapshot: StockSnapshot | None, warehouse: str | None
+                   ) -> StockRead:
+    code = sku.strip().upper()
     if snapshot is None:
         raise NotFound(f"No existe el producto {sku}.")
     principal.require_seller(snapshot.seller_id, f"el inventario de {code}")

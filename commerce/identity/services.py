@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from sqlalchemy import select
 
@@ -66,6 +67,11 @@ def current_principal(*, read: Callable[[], UnitOfWork], user_id: int, cache: Re
             return get_principal(uow=uow, user_id=user_id)
 
     return (cache or NoCache()).get_or_load(principal_group(user_id), "principal", Principal, load)
+
+
+def peek_principal(*, user_id: int, cache: ReadCache) -> Any:
+    """`current_principal` when this process already holds it (no I/O at all), else `MISS`."""
+    return cache.peek(principal_group(user_id), "principal")
 
 
 def principal_by_email(*, uow: UnitOfWork, email: str) -> Principal | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select, text
 
@@ -96,8 +96,20 @@ def search_catalog(
             return search_products(uow=uow, principal=principal, query=query, max_price_cop=max_price_cop,
                                    limit=limit, semantic=semantic, text_index=text_index)
 
+    return (cache or NoCache()).get_or_load(CATALOG, _search_key(query, max_price_cop, limit), list[ProductRead],
+                                            load) or []
+
+
+def peek_catalog(*, principal: Principal, query: str = "", max_price_cop: int | None = None, limit: int = 20,
+                 cache: ReadCache) -> Any:
+    """`search_catalog` when this process already holds the answer (no I/O at all), else `MISS`."""
+    principal.require(Scope.CATALOG_READ)
+    return cache.peek(CATALOG, _search_key(query, max_price_cop, limit))
+
+
+def _search_key(query: str, max_price_cop: int | None, limit: int) -> str:
     key = json.dumps([" ".join(query.split()).lower(), max_price_cop, limit], ensure_ascii=False)
-    return (cache or NoCache()).get_or_load(CATALOG, f"search:{key}", list[ProductRead], load) or []
+    return f"search:{key}"
 
 
 def semantic_skus(semantic: SemanticProductIndex, query: str) -> list[str]:

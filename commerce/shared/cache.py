@@ -21,6 +21,14 @@ T = TypeVar("T")
 CATALOG = "catalog"
 
 
+class _Miss:
+    def __repr__(self) -> str:
+        return "MISS"
+
+
+MISS: Any = _Miss()  # what `ReadCache.peek` answers when the value is not at hand
+
+
 def stock_group(sku: str) -> str:
     """The group of a SKU's stock view (every warehouse)."""
     return f"stock:{sku.strip().upper()}"
@@ -44,6 +52,11 @@ class ReadCache(abc.ABC):
     @abc.abstractmethod
     def invalidate(self, groups: Iterable[str]) -> None:
         """Make every entry of `groups` unreadable."""
+
+    def peek(self, group: str, key: str) -> Any:
+        """The value of `key` if this process already holds it, else `MISS`; never loads nor waits on the
+        network, so an async route may call it on the event loop and fall back to `get_or_load` in a thread."""
+        return MISS
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

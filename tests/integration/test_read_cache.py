@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,12 +16,13 @@ from commerce.fulfillment.models import StockLevel
 from commerce.identity.models import User
 from commerce.identity.principal import Principal, Role
 from commerce.marketplace import commands as mc
-from commerce.shared.cache import CATALOG, principal_group, stock_group
+from commerce.shared.cache import CATALOG, MISS, principal_group, stock_group
 from infra.bootstrap import Platform, bootstrap
 from infra.bus.redis_streams import RedisStreamsPublisher, RedisStreamsSubscriber
-from infra.cache import CacheInvalidator, MemoryCache, RedisCache
+from infra.cache import CacheInvalidator, MemoryCache, NearCache, RedisCache
 from infra.settings import Settings
 from tests.conftest import auth_headers, make_settings
+from tests.services import free_port, run_redis
 
 CAFE_SELLER = "ventas@cafeorigen.example.co"
 LAURA = Principal.for_role(user_id=6, email="laura.gomez@example.co", role=Role.COMPRADOR, buyer_id="BUY-001")
@@ -91,13 +92,85 @@ def test_nothing_is_cached_for_a_missing_value(cache: MemoryCache | RedisCache) 
 
 
 def test_redis_down_means_reads_from_the_database() -> None:
-    from tests.services import free_port
-
     cache = RedisCache(f"redis://127.0.0.1:{free_port()}/0", namespace="down")
     load = CountingLoad(LAURA)
     assert cache.get_or_load(principal_group(6), "principal", Principal, load) == LAURA
     assert load.calls == 1 and cache.stats.errors >= 1
     cache.close()
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+@pytest.mark.redis
+def test_a_near_copy_is_served_without_redis_and_dropped_when_another_process_invalidates(redis_url: str) -> None:
+    namespace = f"near{time.monotonic_ns()}"
+    reader, writer = RedisCache(redis_url, namespace=namespace), RedisCache(redis_url, namespace=namespace)
+    try:
+        assert wait_for(lambda: reader.near.get("x", "y") is MISS and reader.near._live)
+        load = CountingLoad(LAURA)
+        assert reader.peek(principal_group(6), "principal") is MISS
+        assert reader.get_or_load(principal_group(6), "principal", Principal, load) == LAURA
+        assert reader.peek(principal_group(6), "principal") == LAURA  # this process holds it now
+        reader.client.close()
+        reader.client = type(reader.client).from_url(f"redis://127.0.0.1:{free_port()}/0", socket_timeout=0.2)
+        # Redis unreachable for commands: the near copy still answers, with no round trip.
+        assert reader.get_or_load(principal_group(6), "principal", Principal, load) == LAURA
+        assert load.calls == 1
+        reader.client = type(reader.client).from_url(redis_url, socket_timeout=0.5)
+        writer.invalidate([principal_group(7)])  # another group: the copy stays
+        time.sleep(0.2)
+        assert reader.peek(principal_group(6), "principal") == LAURA
+        started = time.monotonic()
+        writer.invalidate([principal_group(6)])
+        assert wait_for(lambda: reader.peek(principal_group(6), "principal") is MISS), \
+            "the other process's invalidation never reached this process's copy"
+        assert time.monotonic() - started < 1.0
+        assert reader.get_or_load(principal_group(6), "principal", Principal, load) == LAURA
+        assert load.calls == 2
+    finally:
+        reader.close()
+        writer.close()
+
+
+@pytest.mark.redis
+def test_near_copies_are_void_while_the_invalidation_channel_is_lost(redis_url: str) -> None:
+    with run_redis() as url:  # a server of its own (redis_url: skipped, or failed in CI, without redis-server)
+        cache = RedisCache(url, namespace="lost")
+        assert wait_for(lambda: cache.near._live)
+        cache.get_or_load(stock_group("CAF-001"), "all", Principal, CountingLoad(LAURA))
+        assert cache.peek(stock_group("CAF-001"), "all") == LAURA
+    # The Redis server is gone: an announcement could be missed, so no copy is served.
+    try:
+        assert wait_for(lambda: cache.peek(stock_group("CAF-001"), "all") is MISS)
+        load = CountingLoad(LAURA)
+        assert cache.get_or_load(stock_group("CAF-001"), "all", Principal, load) == LAURA
+        assert cache.get_or_load(stock_group("CAF-001"), "all", Principal, load) == LAURA
+        assert load.calls == 2  # every read goes to the database
+    finally:
+        cache.close()
+
+
+def test_a_near_copy_loaded_before_an_announcement_is_not_kept() -> None:
+    near = NearCache(max_entries=10, ttl_seconds=60)
+    near.set_live(True)
+    stamp = near.stamp("g")
+    near.drop(["g"])  # the announcement arrives while the reader waits on Redis
+    near.keep("g", "k", stamp, "old")
+    assert near.get("g", "k") is MISS
+    stamp = near.stamp("g")
+    near.set_live(False)
+    near.set_live(True)  # resubscribed: whatever was read before may have missed an announcement
+    near.keep("g", "k", stamp, "old")
+    assert near.get("g", "k") is MISS
+    near.keep("g", "k", near.stamp("g"), "new")
+    assert near.get("g", "k") == "new"
 
 
 # ----- through the API -------------------------------------------------------------------------------
