@@ -85,7 +85,9 @@ class RateLimitMiddleware:
 async def _hit(quotas: RequestQuotas, quota: Quota, key: str) -> int | None:
     if not quota.enabled:
         return None
-    if quotas.shared:  # a Redis round trip: off the event loop
+    if quotas.shared:  # a Redis round trip: awaited on the loop, or in a thread without an asyncio client
+        if quota.async_limiter is not None:
+            return await quota.hit_async(key)
         return await run_sync(quota.hit, key)
     return quota.hit(key)
 

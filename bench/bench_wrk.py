@@ -184,9 +184,12 @@ def prime(base: str, endpoint: Endpoint, auth: dict[str, str]) -> None:
         raise RuntimeError(f"{endpoint.label}: {reply.status_code} {reply.text[:300]}")
 
 
-def measure(base: str, auth: dict[str, str], workers: int, *, seconds: float, connections: int) -> list[Result]:
+def measure(base: str, auth: dict[str, str], workers: int, *, seconds: float, connections: int,
+            only: list[str] | None = None) -> list[Result]:
     results = []
     for endpoint in ENDPOINTS:
+        if only and "healthz" not in endpoint.path and not any(word in endpoint.label for word in only):
+            continue
         for _ in range(workers * 2):  # every worker process, most likely
             prime(base, endpoint, auth)
         wrk(base, endpoint, auth, seconds=1, connections=connections)  # warm-up: caches, pools, JIT of nothing
@@ -233,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--only", nargs="+", help="measure only the endpoints whose label holds one of these "
+                        "words (the /healthz floor always)")
     args = parser.parse_args(argv)
     started = datetime.now(UTC)
     load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -244,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         seed(env)
         for workers in args.workers:
             with served(env, workers) as base:
-                results += measure(base, tokens(base), workers, seconds=args.duration, connections=args.connections)
+                results += measure(base, tokens(base), workers, seconds=args.duration, connections=args.connections,
+                                   only=args.only)
     text = render(results, seconds=args.duration, connections=args.connections, started=started, load=load)
     print(text)
     if not args.no_write:

@@ -209,6 +209,30 @@ def build_login_throttle(settings: Settings) -> LoginThrottle:
                          per_ip=parse_many(settings.login_limits_per_ip))
 
 
+def _per_loop_async_limiter(storage_url: str) -> Callable[[], Any] | None:
+    """For a Redis storage, a factory of asyncio moving-window limiters over the same counters, one per event
+    loop (an asyncio Redis client cannot move between loops; tests run several); None for other storages."""
+    if not storage_url.startswith(("redis://", "rediss://")):
+        return None
+    import asyncio
+    import weakref
+
+    from limits.aio.strategies import MovingWindowRateLimiter as AsyncMovingWindow
+    from limits.storage import storage_from_string
+
+    per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+
+    def limiter() -> Any:
+        loop = asyncio.get_running_loop()
+        found = per_loop.get(loop)
+        if found is None:
+            storage = storage_from_string(f"async+{storage_url}", implementation="redispy")
+            found = per_loop[loop] = AsyncMovingWindow(storage)  # type: ignore[arg-type]
+        return found
+
+    return limiter
+
+
 def build_request_quotas(settings: Settings) -> RequestQuotas:
     """The API's request quotas (docs/identity.md), counted in the same storage as the login throttle."""
     from limits import parse_many
@@ -219,8 +243,10 @@ def build_request_quotas(settings: Settings) -> RequestQuotas:
     # window counter is cheaper but its estimate of when a slot frees can be tens of seconds short.
     limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage_url))
 
+    async_limiter = _per_loop_async_limiter(settings.rate_limit_storage_url)
+
     def quota(scope: str, limits: str) -> Quota:
-        return Quota(limiter, scope, parse_many(limits) if limits else ())
+        return Quota(limiter, scope, parse_many(limits) if limits else (), async_limiter=async_limiter)
 
     return RequestQuotas(api=quota("api-principal", settings.api_limits),
                          anonymous=quota("api-ip", settings.anonymous_limits),

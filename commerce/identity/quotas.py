@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from limits import RateLimitItem
+from limits.aio.strategies import RateLimiter as AsyncRateLimiter
 from limits.strategies import RateLimiter
 
 TOO_FAST = "Demasiadas solicitudes: espera {seconds} s y vuelve a intentarlo."
@@ -36,6 +37,9 @@ class Quota:
     limiter: RateLimiter
     scope: str
     items: Sequence[RateLimitItem]
+    # The same counters through an asyncio client, for callers on an event loop (the API's edge): a factory,
+    # since an asyncio client belongs to the loop it was first used on.
+    async_limiter: Callable[[], AsyncRateLimiter] | None = None
 
     def __post_init__(self) -> None:
         # Shortest window first: a call refused by the minute window does not spend the day's budget.
@@ -44,6 +48,18 @@ class Quota:
     @property
     def enabled(self) -> bool:
         return bool(self.items)
+
+    async def hit_async(self, key: str) -> int | None:
+        """`hit` with the quota's asyncio limiter (a shared storage's round trip without blocking the event
+        loop); None from `async_limiter` (no asyncio client for this storage) means the caller uses `hit`."""
+        if self.async_limiter is None:
+            raise RuntimeError("this quota has no asyncio limiter")
+        limiter = self.async_limiter()
+        for item in self.items:
+            if not await limiter.hit(item, self.scope, key):
+                reset = (await limiter.get_window_stats(item, self.scope, key)).reset_time
+                return max(1, math.ceil(reset - time.time()))
+        return None
 
     def hit(self, key: str) -> int | None:
         """Count one call for `key`: None when allowed, else the seconds to wait (the call is not counted)."""
