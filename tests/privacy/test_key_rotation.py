@@ -310,3 +310,36 @@ def test_a_value_written_during_a_batch_is_not_overwritten_with_the_stale_one(
     assert all(n == 0 for counts in left.values() for n in counts.values()), left
     assert left_on_old_keys(platform.engine, ring, settings) == 0
     assert client.get("/v1/me/data", headers=laura).json()["buyer"]["address"] == "Nueva BUY-001"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_keys_status_counts_each_store_and_rotate_empties_them(platform: Platform, client: TestClient,
+                                                               settings: Settings, monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from api.cli import main
+
+    laura = auth_headers(client, LAURA)
+    assert client.post("/v1/chat/threads/cli/messages", headers=laura, json={"message": "hola"}).status_code == 200
+    assert client.post("/v1/orders", json={"lines": [{"sku": "CAF-002", "quantity": 1}]},
+                       headers={**laura, "Idempotency-Key": "cli-1"}).status_code == 201
+    monkeypatch.setenv("MESTOCKER_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("MESTOCKER_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("MESTOCKER_ENCRYPTION_KEY_FILE", str(key_file(settings)))
+    monkeypatch.setenv("MESTOCKER_PROFILE", "embedded")
+    add_active_key(settings)  # a new active key, nothing re-encrypted yet
+    expected = left_by_store(platform.engine, KeyRing(settings), settings)
+    assert sum(expected["checkpoints"].values()) > 0 and expected["database"]["idempotency_keys.response"] > 0
+
+    assert main(["keys", "status"]) == 0
+    out = capsys.readouterr().out
+    total = sum(n for counts in expected.values() for n in counts.values())
+    assert f"valores fuera de la clave activa: {total}" in out
+    assert f"base de datos: {sum(expected['database'].values())} (" in out
+    assert f"conversaciones (checkpoints): {sum(expected['checkpoints'].values())} (" in out
+    assert f"idempotency_keys.response: {expected['database']['idempotency_keys.response']}" in out
+
+    assert main(["keys", "rotate", "--reencrypt-only", "--batch", "7"]) == 0
+    assert "quedan en claves antiguas: 0" in capsys.readouterr().out
+    assert main(["keys", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "valores fuera de la clave activa: 0" in out and "conversaciones (checkpoints): 0" in out
