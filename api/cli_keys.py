@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+STORE_ES = {"database": "base de datos", "checkpoints": "conversaciones (checkpoints)"}
+
 
 def add_keys_parser(subparsers: Any) -> None:
     """Register `keys status|rotate` on the main parser's subcommands."""
@@ -24,14 +26,19 @@ def add_keys_parser(subparsers: Any) -> None:
 def cmd_keys_status(args: argparse.Namespace) -> int:
     from api.cli import _settings
     from infra.bootstrap import bootstrap
-    from infra.key_rotation import left_on_old_keys
+    from infra.key_rotation import left_by_store
 
     platform = bootstrap(_settings())
     try:
         ring = platform.key_ring
         assert ring is not None
+        left = left_by_store(platform.engine, ring, platform.settings)
+        total = sum(n for counts in left.values() for n in counts.values())
         print(f"clave activa: {ring.active_key_id} ({int(ring.key_age_days())} días); claves: {len(ring.key_ids)}; "
-              f"valores fuera de la clave activa: {left_on_old_keys(platform.engine, ring)}")
+              f"valores fuera de la clave activa: {total}")
+        for store, counts in left.items():
+            pending = ", ".join(f"{name}: {n}" for name, n in counts.items() if n)
+            print(f"  {STORE_ES[store]}: {sum(counts.values())}" + (f" ({pending})" if pending else ""))
         for warning in platform.key_warnings():
             print(f"aviso: {warning}", file=sys.stderr)
     finally:
@@ -57,4 +64,6 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     total = sum(report.reencrypted.values())
     print(f"clave activa: {report.new_key}; {total} valores recifrados; "
           f"quedan en claves antiguas: {report.left_on_old_keys}")
+    for store, counts in report.left_by_store.items():
+        print(f"  {STORE_ES[store]}: quedan {sum(counts.values())}")
     return 0 if report.left_on_old_keys == 0 else 2

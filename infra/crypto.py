@@ -129,6 +129,11 @@ class KeyRing:
         path = key_file(self._settings)
         return None if self._settings.encryption_keys or not path.exists() else path.stat().st_mtime
 
+    @property
+    def settings(self) -> Settings:
+        """The settings the ring reads its keys from (and that name the stores it encrypts)."""
+        return self._settings
+
     def reload(self) -> None:
         with self._lock:
             self._material = parse_material(load_raw(self._settings, create=False))

@@ -15,7 +15,7 @@ from commerce.marketplace.payments import STATUS_ES as PAYMENT_STATUS_ES
 from commerce.shared import events
 from commerce.shared.clock import utcnow
 from commerce.shared.errors import IllegalTransition
-from commerce.shared.field_crypto import EncryptedJSON, EncryptedString, blind_index
+from commerce.shared.field_crypto import EMAIL_LENGTH, EncryptedJSON, EncryptedString, blind_index
 from commerce.shared.orm import Aggregate, Base
 
 
@@ -26,7 +26,8 @@ class Seller(Base):
     legal_name: Mapped[str] = mapped_column(String(200))
     nit: Mapped[str] = mapped_column(String(20), unique=True)
     city: Mapped[str] = mapped_column(String(80))
-    contact_email: Mapped[str] = mapped_column(String(254))
+    # Encrypted at rest (migration 0017); never looked up by, only shown (decrypted on read).
+    contact_email: Mapped[str] = mapped_column(EncryptedString("sellers.contact_email", EMAIL_LENGTH))
 
 
 class Buyer(Base):

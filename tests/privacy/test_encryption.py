@@ -61,13 +61,13 @@ def test_round_trip_binds_each_value_to_its_key_and_column(tmp_path: Path) -> No
 def test_the_migration_encrypts_existing_rows_and_the_files_hold_no_clear_value(platform: Platform,
                                                                                 client: TestClient) -> None:
     db = Path(platform.settings.database_url.removeprefix("sqlite:///"))
-    with platform.session_factory() as session:  # the login emails, bound WhatsApp numbers, TOTP secrets
-        # (a seller's published business contact is left in clear: docs/data-protection.md)
-        business = set(session.scalars(select(Seller.contact_email)))
-        account_values = [*(e for e in session.scalars(select(User.email)) if e not in business),
+    with platform.session_factory() as session:  # login emails, sellers' contact emails, WhatsApp numbers, TOTP
+        business = list(session.scalars(select(Seller.contact_email)))
+        account_values = [*session.scalars(select(User.email)), *business,
                           *session.scalars(select(VerifiedPhone.phone)),
                           *(s for s in session.scalars(select(TotpCredential.secret)) if s)]
     assert WORLD["users"][0]["email"] in account_values and any(v.isdigit() for v in account_values)
+    assert sorted(business) == sorted(s["contact_email"] for s in WORLD["sellers"])
     migrate.downgrade(platform.engine, "0014")  # decrypts: the schema and rows as before encryption
     scrub_sqlite_file(db, vacuum=False)
     assert clear_values_in(db, BUYER_VALUES + account_values) == BUYER_VALUES + account_values
