@@ -50,6 +50,11 @@ def _sqlite_engine(url: str) -> Engine:
 
 
 def make_session_factory(engine: Engine, *, readonly: bool = False) -> sessionmaker[Session]:
-    """Sessions bound to `engine`; read-only ones begin DEFERRED on SQLite."""
-    bind = engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"}) if readonly else engine
-    return sessionmaker(bind=bind, expire_on_commit=False)
+    """Sessions bound to `engine`; read-only ones begin DEFERRED on SQLite and run without a transaction
+    (autocommit) on PostgreSQL: at READ COMMITTED every statement takes its own snapshot anyway, so BEGIN and
+    ROLLBACK around a read bought no consistency and cost two round trips per read."""
+    if not readonly:
+        return sessionmaker(bind=engine, expire_on_commit=False)
+    if engine.dialect.name == "postgresql":
+        return sessionmaker(bind=engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
+    return sessionmaker(bind=engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"}), expire_on_commit=False)

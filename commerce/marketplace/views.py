@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from commerce.identity.principal import Principal, Scope
-from commerce.marketplace.handlers import authorize_order, load_order
+from commerce.marketplace.handlers import authorize_order, order_not_found
 from commerce.marketplace.models import Order, OrderLine, Seller
 from commerce.marketplace.order_state import OrderStatus
 from commerce.marketplace.schemas import OrderRead, SellerRead
@@ -16,7 +17,11 @@ from commerce.shared.unit_of_work import UnitOfWork
 def get_order(*, uow: UnitOfWork, principal: Principal, order_id: str) -> OrderRead:
     """One order with its lines and payments, if the principal may see it."""
     principal.require(Scope.ORDERS_READ)
-    order = load_order(uow, order_id)
+    # One statement: the lines and payments joined in (their default loading is a query each).
+    order = uow.session.get(Order, order_id.strip().upper(),
+                            options=[joinedload(Order.lines), joinedload(Order.payments)])
+    if order is None:
+        raise order_not_found(order_id)
     authorize_order(principal, order)
     return OrderRead.model_validate(order)
 

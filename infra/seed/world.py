@@ -42,7 +42,7 @@ from commerce.marketplace.payments import PaymentStatus
 from commerce.shared.clock import BOGOTA, utcnow
 from commerce.shared.events import ReleaseReason
 from commerce.shared.nit import normalize_nit
-from commerce.shared.sequences import Counter
+from commerce.shared.sequences import set_last_value
 from infra.seed.history import DAYS, StockSpec, build_history
 from infra.settings import Settings
 
@@ -342,5 +342,5 @@ def _manual_holds(session: Session, world: dict[str, Any], reserved_by_orders: d
 def _counters(session: Session) -> None:
     last_order = session.scalar(select(func.max(Order.id)))
     number = int(last_order.split("-")[1]) if last_order else 1000
-    session.add_all([Counter(name="order", value=number), Counter(name="purchase_order", value=0),
-                     Counter(name="transfer", value=0)])
+    for name, value in (("order", number), ("purchase_order", 0), ("transfer", 0)):
+        set_last_value(session, name, value)
