@@ -84,7 +84,7 @@ def test_a_message_whose_handler_failed_is_delivered_again_without_a_restart(ser
         handled.append(message.id)
 
     try:
-        assert subscriber.poll(handled.append, timeout=0.1) == 0  # the group exists before anything is published
+        assert subscriber.poll(handler, timeout=0.1) == 0  # the group exists before anything is published
         publisher.publish([first, second])
         with pytest.raises(RuntimeError):
             subscriber.poll(handler, timeout=0.1)
