@@ -5,8 +5,8 @@
 
 `orders`: `--concurrency` asyncio clients place one-line orders: a share `--scarce-share` of them for the
 scarce SKU (1 or 2 units), the rest one unit of the plentiful one, each with its own `Idempotency-Key`, retried
-with the same key (up to `--retries` times, 0.5 s apart) after a 5xx or a transport error, as a client that
-wants its order exactly once would. `reads`: clients read `GET /v1/inventory/<sku>` in a loop.
+with the same key (up to `--retries` times, 0.5 s apart) after a 5xx, a transport error or a 409 "in flight",
+as a client that wants its order exactly once would. `reads`: clients read `GET /v1/inventory/<sku>` in a loop.
 Each attempt is one JSON line in `--out` (wall-clock time, status, latency, the order id or the stock read).
 """
 
@@ -47,9 +47,12 @@ async def _order_client(client: httpx.AsyncClient, args: argparse.Namespace, dea
                     error = reply.text[:160]
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"[:160]
+            # 409 "problemas/conflict": another request (or a process that died) holds the key: ask again.
+            in_flight = status == 409 and "problemas/conflict" in (error or "")
+            final = bool(status) and status < 500 and not in_flight
             out.append(_line(t=started, ms=round((time.time() - started) * 1000, 1), key=key, attempt=attempt,
-                             sku=sku, qty=quantity, status=status, order=order_id, error=error))
-            if status and status < 500:
+                             sku=sku, qty=quantity, status=status, order=order_id, final=final, error=error))
+            if final:
                 break
             await asyncio.sleep(0.5)
 
