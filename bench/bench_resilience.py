@@ -453,7 +453,8 @@ def check_events(engine: Engine, base: Baseline, redis_url: str) -> tuple[list[C
     run_ids = {e.event_id for e in events}
     client = redis.Redis.from_url(redis_url, socket_timeout=10)
     try:
-        on_stream = Counter(json.loads(fields[b"event"])["id"] for _, fields in client.xrange(STREAM))
+        entries: Any = client.xrange(STREAM)
+        on_stream = Counter(json.loads(fields[b"event"])["id"] for _, fields in entries)
     finally:
         client.close()
     facts["published twice"] = sum(n - 1 for event_id, n in on_stream.items() if event_id in run_ids)
