@@ -132,7 +132,11 @@ def cmd_worker(_args: argparse.Namespace) -> int:
         health = serve_health(platform, platform.settings.worker_health_port)
     _say(f"Worker en marcha (bus: {platform.publisher.name}). Ctrl+C para detener.")
     try:
-        stop.wait()
+        while not stop.wait(1.0):
+            dead = [t.name for t in workers.threads if not t.is_alive()]
+            if dead:  # a loop died: exit so the supervisor restarts the worker instead of keeping a zombie
+                _say(f"El worker se detiene: terminó el hilo {', '.join(dead)}.")
+                return 1
     finally:
         if health is not None:
             health.shutdown()

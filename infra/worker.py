@@ -67,7 +67,11 @@ def run_worker(platform: Platform, stop: threading.Event) -> None:
     scheduler = platform.reorder_scheduler
     try:
         while not stop.is_set():
-            platform.relay.drain()
+            try:
+                platform.relay.drain()
+            except Exception:  # the database went away: the rows stay unpublished, the next round retries
+                log.exception("outbox relay failed; retrying")
+                stop.wait(1.0)
             if subscriber is not None:
                 try:
                     subscriber.poll(platform.consumers, timeout=0.2)

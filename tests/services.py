@@ -13,7 +13,9 @@ the end of the session. A missing binary or a server that does not come up skips
 that need it, unless ``MESTOCKER_REQUIRE_SERVICES=1`` (CI), where it fails them instead.
 
 The start/stop logic lives in plain context managers (``run_postgres()``, ``run_redis()``,
-``run_kafka()``, ``run_chroma()``) so benchmarks can use the same servers outside pytest.
+``run_kafka()``, ``run_chroma()``) so benchmarks can use the same servers outside pytest;
+``run_restartable_redis()`` yields a ``RedisServer`` a fault-injection run can kill and start again
+on the same port and data dir.
 
 Servers must never outlive the process that started them, even when that process is killed:
 each one runs in its own process group under ``setpriv --pdeathsig`` (the kernel signals it
@@ -563,6 +565,89 @@ def run_redis(timeout: float = START_TIMEOUT) -> Iterator[str]:
         proc, port = _start_with_retries(f"redis ({binary.name})", start, ready, log_path=log_path, timeout=timeout)
         _record_startup(f"redis ({binary.name})", started, port)
         yield f"redis://127.0.0.1:{port}/0"
+
+
+class RedisServer:
+    """A Redis (or Valkey) that can be killed and started again on the same port and data dir.
+
+    For fault-injection runs (bench/bench_resilience.py): with ``appendonly`` the server keeps an
+    append-only file in its dir, so what it acknowledged survives a SIGKILL, as a production Redis
+    holding the event stream must (docker-compose.yml runs it with ``--appendonly yes``)."""
+
+    def __init__(self, binary: Path, directory: Path, *, appendonly: bool) -> None:
+        self.binary, self.dir, self.appendonly = binary, directory, appendonly
+        self.log_path = directory / "redis.log"
+        self.port = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def _argv(self, port: int) -> list[str]:
+        persistence = ["--appendonly", "yes", "--appendfsync", "everysec"] if self.appendonly else [
+            "--appendonly", "no"]
+        return [str(self.binary), "--port", str(port), "--bind", "127.0.0.1", "--save", "", *persistence,
+                "--daemonize", "no", "--dir", str(self.dir)]
+
+    def _ready(self, port: int) -> bool:
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=port, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            return bool(client.ping())
+        except redis.RedisError:  # refused, or still loading its append-only file
+            return False
+        finally:
+            client.close()
+
+    def start(self, timeout: float = START_TIMEOUT) -> None:
+        """Start on a fresh free port the first time, on the same port (and data) afterwards."""
+        if self.proc is not None and self.proc.poll() is None:
+            raise RuntimeError("the redis server is already running")
+
+        def launch(port: int) -> subprocess.Popen[bytes]:
+            return _launch(self._argv(port), log_path=self.log_path, cwd=self.dir, death_signal="TERM")
+
+        if self.port == 0:
+            self.proc, self.port = _start_with_retries(f"redis ({self.binary.name})", launch, self._ready,
+                                                       log_path=self.log_path, timeout=timeout)
+            return
+        proc = launch(self.port)
+        try:
+            _wait_ready(proc, functools.partial(self._ready, self.port), name=f"redis ({self.binary.name})",
+                        log_path=self.log_path, timeout=timeout)
+        except BaseException:
+            _stop_process(proc)
+            raise
+        self.proc = proc
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Signal the server (SIGKILL: no shutdown, no final save) and wait until it is gone."""
+        if self.proc is not None:
+            _stop_process(self.proc, sig)
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+@contextlib.contextmanager
+def run_restartable_redis(*, appendonly: bool = True, timeout: float = START_TIMEOUT) -> Iterator[RedisServer]:
+    """Run a throwaway Redis that the caller may kill and restart (``RedisServer``); remove it at the end."""
+    if importlib.util.find_spec("redis") is None:
+        raise ServiceUnavailable("the redis client is not installed")
+    started = time.monotonic()
+    tmp = _make_tmpdir("redis")
+    server = RedisServer(_redis_binary(tmp), tmp, appendonly=appendonly)
+
+    def cleanup() -> None:
+        server.kill(signal.SIGTERM)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    with _cleanup_on_exit(cleanup):
+        server.start(timeout)
+        _record_startup(f"redis ({server.binary.name})", started, server.port)
+        yield server
 
 
 # --------------------------------------------------------------------------------------------

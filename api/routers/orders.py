@@ -43,18 +43,23 @@ class OrderCancel(BaseModel):
     reason: str = Field(default="solicitado por el cliente", min_length=1, max_length=200)
 
 
-def _place(platform: Platform, principal: Principal, body: OrderCreate) -> tuple[int, dict[str, Any]]:
+def _place(platform: Platform, principal: Principal, body: OrderCreate,
+           claimed: tuple[str, str] | None = None) -> tuple[int, dict[str, Any]]:
     if not principal.buyer_id:
         raise InvalidInput("Solo un comprador puede crear pedidos desde esta ruta.")
     try:
         cmd = commands.PlaceOrder(buyer_id=principal.buyer_id, warehouse=body.warehouse, actor=principal,
-                                  lines=[commands.OrderLineIn(sku=ln.sku, quantity=ln.quantity) for ln in body.lines])
+                                  lines=[commands.OrderLineIn(sku=ln.sku, quantity=ln.quantity) for ln in body.lines],
+                                  idempotency=claimed)
         order_id = platform.bus.handle(cmd)
-        with platform.read_uow() as uow:
-            order = visibility.get_visible_order(uow=uow, principal=principal, order_id=order_id)
-        return 201, order.model_dump(mode="json")
+        return 201, _order_body(platform, principal, order_id)
     except CommerceError as exc:
         return status_for(exc), commerce_error_body(exc, instance=router.prefix)
+
+
+def _order_body(platform: Platform, principal: Principal, order_id: str) -> dict[str, Any]:
+    with platform.read_uow() as uow:
+        return visibility.get_visible_order(uow=uow, principal=principal, order_id=order_id).model_dump(mode="json")
 
 
 @router.post("", status_code=201, response_model=OrderRead,
@@ -73,9 +78,11 @@ def place_order(
     replay = platform.bus.handle(idempotency.ClaimIdempotencyKey(scope=scope, key=idempotency_key,
                                                                  request_hash=fingerprint))
     if replay is not None:
-        return json_or_problem(replay.body, replay.status_code, headers={"Idempotent-Replayed": "true"})
+        placed = idempotency.placed_order(replay)  # the placing process died before storing its response
+        payload = _order_body(platform, principal, placed) if placed else replay.body
+        return json_or_problem(payload, replay.status_code, headers={"Idempotent-Replayed": "true"})
     try:
-        status, payload = _place(platform, principal, body)
+        status, payload = _place(platform, principal, body, claimed=(scope, idempotency_key))
     except BaseException:
         platform.bus.handle(idempotency.ReleaseIdempotencyKey(scope=scope, key=idempotency_key))
         raise

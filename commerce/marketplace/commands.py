@@ -27,6 +27,9 @@ class PlaceOrder(Command):
     lines: list[OrderLineIn] = Field(min_length=1, max_length=50)
     warehouse: StrictStr | None = Field(default=None, max_length=8)
     actor: Principal = SYSTEM
+    # The claimed Idempotency-Key of the HTTP request placing it (scope, key): the order's transaction marks
+    # the key done, so a process that dies after the commit leaves no claim a retry could run a second time.
+    idempotency: tuple[StrictStr, StrictStr] | None = None
 
     @field_validator("warehouse")
     @classmethod

@@ -10,7 +10,7 @@ from commerce.marketplace.models import Order, OrderLine, Product, Seller
 from commerce.marketplace.order_request import check_order_request
 from commerce.marketplace.order_state import OrderStatus
 from commerce.marketplace.payments import Gateways, PaymentStatus
-from commerce.shared import events
+from commerce.shared import events, idempotency
 from commerce.shared.errors import Conflict, NotAuthorized, NotFound
 from commerce.shared.nit import normalize_nit
 from commerce.shared.sequences import next_value
@@ -78,6 +78,9 @@ def place_order(cmd: commands.PlaceOrder, uow: UnitOfWork) -> str:
         events.OrderCreated(order_id=order.id, buyer_id=buyer.id, warehouse=cmd.warehouse, ship_to_city=buyer.city,
                             lines=order.line_quantities(), total_cop=order.total_cop)
     )
+    if cmd.idempotency is not None:
+        scope, key = cmd.idempotency
+        idempotency.mark_order_placed(uow, scope=scope, key=key, order_id=order.id)
     return order.id
 
 

@@ -148,6 +148,26 @@ def complete_idempotent_request(cmd: CompleteIdempotentRequest, uow: UnitOfWork)
     )
 
 
+# The response a key stores in the transaction of the order it placed: a pointer to the order, replaced by the
+# full response right after (`CompleteIdempotentRequest`); a replay that finds only the pointer (the process
+# died in between) answers with the order as it is now.
+PLACED_ORDER = "placed_order_id"
+
+
+def mark_order_placed(uow: UnitOfWork, *, scope: str, key: str, order_id: str) -> None:
+    """Inside the order's own transaction: the claimed key is done, its result is `order_id` (201)."""
+    complete_idempotent_request(CompleteIdempotentRequest(scope=scope, key=key, status_code=201,
+                                                          body={PLACED_ORDER: order_id}), uow)
+
+
+def placed_order(response: StoredResponse) -> str | None:
+    """The order id of a stored response that is only the pointer `mark_order_placed` wrote, else None."""
+    body = response.body
+    if response.status_code == 201 and isinstance(body, dict) and set(body) == {PLACED_ORDER}:
+        return str(body[PLACED_ORDER])
+    return None
+
+
 def release_idempotency_key(cmd: ReleaseIdempotencyKey, uow: UnitOfWork) -> None:
     """Delete a pending claim (a finished one stays: its response is what retries replay)."""
     uow.session.execute(

@@ -42,19 +42,44 @@ class RedisStreamsPublisher(Publisher):
 
 
 class RedisStreamsSubscriber(Subscriber):
-    """One consumer of a consumer group. Unacknowledged messages are re-read after a restart."""
+    """One consumer of a consumer group. Unacknowledged messages are re-read after a restart or a failure.
+
+    Nothing is asked of Redis until the first poll, so a worker that starts while Redis is down waits for it
+    instead of dying. The group is created on first use and again when Redis answers NOGROUP (a Redis that
+    came back without its data: the stream and the group are gone, the outbox has the events). After any
+    failure (Redis, or a handler raising) the next poll first re-reads this consumer's pending entries:
+    a message is acknowledged only after its handler succeeded, and redelivered until it does."""
 
     def __init__(self, url: str, stream: str, group: str, consumer: str) -> None:
         self.client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=2)
         self.stream, self.group, self.consumer = stream, group, consumer
         self._pending_first = True
+        self._group_ready = False
+
+    def _ensure_group(self) -> None:
+        if self._group_ready:
+            return
         try:
-            self.client.xgroup_create(stream, group, id="0", mkstream=True)
+            self.client.xgroup_create(self.stream, self.group, id="0", mkstream=True)
         except redis.ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
+        self._group_ready = True
 
     def poll(self, handler: EnvelopeHandler, *, timeout: float = 1.0, max_messages: int = 100) -> int:
+        try:
+            return self._poll(handler, timeout=timeout, max_messages=max_messages)
+        except redis.ResponseError as exc:
+            self._pending_first = True
+            if "NOGROUP" in str(exc):
+                self._group_ready = False  # created again on the next poll
+            raise
+        except BaseException:
+            self._pending_first = True  # what was read and not acknowledged is read again
+            raise
+
+    def _poll(self, handler: EnvelopeHandler, *, timeout: float, max_messages: int) -> int:
+        self._ensure_group()
         # First drain what this consumer read before but never acknowledged (crash recovery).
         start = "0" if self._pending_first else ">"
         block = None if self._pending_first else max(1, int(timeout * 1000))

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from commerce.fulfillment.models import StockLevel
 from commerce.marketplace.models import Order
+from commerce.shared import idempotency
+from commerce.shared.clock import utcnow
 from infra.bootstrap import Platform
 from tests.conftest import auth_headers
 
@@ -140,6 +144,48 @@ def test_concurrent_requests_with_one_key_create_one_order(client: TestClient, p
     created = {order_id for status, order_id in results if status == 201}
     assert len(created) == 1
     assert all(status in (201, 409) for status, _ in results)
+
+
+class ProcessDied(Exception):
+    """Stands for a SIGKILL of the API process: what would run after this point never runs."""
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_an_order_whose_process_died_before_storing_the_response_is_replayed_not_placed_twice(
+    client: TestClient, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found by bench/bench_resilience.py: an API worker killed between the order's commit and the
+    # key's completion left a pending claim; the retry after STALE_AFTER took it over and placed a second order.
+    headers = {**auth_headers(client, LAURA), "Idempotency-Key": "laura-killed-mid-request"}
+    body = {"lines": [{"sku": "CAF-002", "quantity": 1}], "warehouse": "BOG"}
+    before = _order_count(platform)
+    handle = platform.bus.handle
+
+    def dies_after_the_order(message: Any) -> Any:
+        if isinstance(message, idempotency.CompleteIdempotentRequest | idempotency.ReleaseIdempotencyKey):
+            raise ProcessDied
+        return handle(message)
+
+    monkeypatch.setattr(platform.bus, "handle", dies_after_the_order)
+    with pytest.raises(ProcessDied):
+        client.post("/v1/orders", json=body, headers=headers)
+    monkeypatch.undo()
+    assert _order_count(platform) == before + 1
+    with platform.uow() as uow:  # the retry comes after the claim would count as abandoned
+        uow.session.execute(update(idempotency.IdempotencyRecord)
+                            .where(idempotency.IdempotencyRecord.key == "laura-killed-mid-request")
+                            .values(created_at=utcnow() - idempotency.STALE_AFTER - timedelta(seconds=1)))
+        uow.commit()
+
+    again = client.post("/v1/orders", json=body, headers=headers)
+
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert _order_count(platform) == before + 1
+    with platform.read_uow() as uow:
+        newest = uow.session.scalars(select(Order.id).order_by(Order.created_at.desc(), Order.id.desc())).first()
+    assert again.json()["id"] == newest
+    assert again.json()["lines"][0]["sku"] == "CAF-002" and again.json()["status"] == "pending_payment"
 
 
 def test_products_search_ignores_accents_and_price_filter(client: TestClient) -> None:
