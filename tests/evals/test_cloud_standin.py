@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 from agents.offline import OfflineChatModel
 from evals.cloud_standin import CloudStandIn
+from evals.options import RunOptions
+from evals.ragas_compat import ragas_available
 from router.models import ModelRegistry, RouterConfig
 from router.policy import load_default_policy
 from router.recording import RoutingRecord
@@ -127,3 +130,24 @@ def test_a_streamed_request_gets_the_same_tool_call(standin: CloudStandIn) -> No
     assert isinstance(call, AIMessage)
     assert [c["name"] for c in call.tool_calls] == ["escalate_to_human"]
     assert json.loads(standin.bodies[-1])["stream"] is True
+
+
+@pytest.mark.skipif(not ragas_available(), reason="ragas not installed (pip install -e '.[evals]')")
+def test_the_eval_runner_routes_internal_turns_to_the_standin(tmp_path: Path) -> None:
+    """`--cloud-standin --cloud-threshold 0 --mask-internal on` on pii-008: the task's turns are answered by
+    the stand-in (over the task's catalog), masked, and the ticket the task opens quotes the real email."""
+    from evals.suite import run_suite
+
+    options = RunOptions(split="dev", out=tmp_path, only=("pii-008",), progress=False, cloud_standin=True,
+                         cloud_threshold=0.0, mask_internal=True)
+    report = run_suite(options)
+
+    run = report["runs"][0]
+    assert report["meta"]["policy"] == {"mask_internal_for_cloud": True, "complexity_threshold": 0.0}
+    assert report["meta"]["cloud_requests"] == len(run["cloud_bodies"]) > 0
+    assert {row["model"] for row in run["routing_rows"]} == {"openai:gpt-4o-mini"}
+    assert report["meta"]["masked_calls"] == sum(row["masked"] for row in run["routing_rows"]) > 0
+    assert all(EMAIL not in body and "<EMAIL_ADDRESS_1>" in body for body in run["cloud_bodies"])
+    [call] = run["turns"][0]["tool_calls"]
+    assert call["name"] == "escalate_to_human" and EMAIL in call["args"]["summary"]
+    assert report["scores"][0]["success"]
