@@ -27,6 +27,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--leak-probe", action="store_true",
                         help="point the router's cloud models at fake OpenAI/Anthropic servers that record what they "
                              "receive; a protected message in any request counts as a leak")
+    parser.add_argument("--cloud-standin", action="store_true",
+                        help="point the router's cloud model at a local OpenAI-compatible server answered by the "
+                             "offline model (tool calls included): cloud-routed turns get real answers")
+    parser.add_argument("--mask-internal", choices=("on", "off"), default=None,
+                        help="override the policy's mask_internal_for_cloud for this run")
+    parser.add_argument("--cloud-threshold", type=float, default=None,
+                        help="override the policy's complexity_threshold (0: every public/internal turn is complex)")
     parser.add_argument("--no-progress", dest="progress", action="store_false")
 
 
@@ -44,7 +51,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     options = RunOptions(split=args.split, suite=args.suite, repeats=args.repeats, model=args.model, out=args.out,
                          baseline=args.baseline, gates=args.gates, tasks_dir=args.tasks_dir, only=tuple(args.only),
-                         progress=args.progress, leak_probe=args.leak_probe)
+                         progress=args.progress, leak_probe=args.leak_probe, cloud_standin=args.cloud_standin,
+                         mask_internal=None if args.mask_internal is None else args.mask_internal == "on",
+                         cloud_threshold=args.cloud_threshold)
+    if options.leak_probe and options.cloud_standin:
+        print("--leak-probe y --cloud-standin no se pueden usar juntos.", file=sys.stderr)
+        return 2
     from evals.suite import run_suite  # the chat stack and ragas load only when an eval runs
 
     report = run_suite(options)

@@ -28,3 +28,6 @@ class RunOptions:
     only: tuple[str, ...] = ()
     progress: bool = True
     leak_probe: bool = False
+    cloud_standin: bool = False  # the router's cloud model is evals/cloud_standin.py (the offline model on the wire)
+    mask_internal: bool | None = None  # None: the policy file's mask_internal_for_cloud
+    cloud_threshold: float | None = None  # None: the policy file's complexity_threshold

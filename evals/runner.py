@@ -22,6 +22,7 @@ from sqlalchemy import Engine, MetaData, Table, select
 
 from agents.threads import thread_config
 from commerce.shared.errors import CommerceError
+from evals.cloud_standin import CloudStandIn
 from evals.contexts import retrieved_searches
 from evals.fake_cloud import CloudProbe
 from evals.options import ModelChoice
@@ -29,6 +30,9 @@ from evals.replay import expected_state
 from evals.tasks import Task
 from evals.world import World, index_knowledge, principal_for, seed_template, state_hash, table_rows, touched_rows
 from infra.bootstrap import Platform, build_chat_service, offline_model
+from router.policy import Policy
+
+Cloud = CloudProbe | CloudStandIn
 
 
 @dataclass
@@ -60,15 +64,16 @@ class TaskRun:
         return asdict(self)
 
 
-def _chat(platform: Platform, model: ModelChoice) -> Any:
+def _chat(platform: Platform, model: ModelChoice, policy: Policy | None = None) -> Any:
     if model == "offline":
         return build_chat_service(platform, InMemorySaver(), model=offline_model(platform.bus))
-    return build_chat_service(platform, InMemorySaver())
+    return build_chat_service(platform, InMemorySaver(), policy=policy)
 
 
 def _routing_rows(engine: Engine) -> list[dict[str, Any]]:
     table = Table("llm_routing_logs", MetaData(), autoload_with=engine)
-    cols = [table.c[name] for name in ("agent", "classification", "policy_target", "model", "tried", "outcome")]
+    names = ("agent", "classification", "policy_target", "model", "tried", "outcome", "masked")
+    cols = [table.c[name] for name in names]
     with engine.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(select(*cols).order_by(table.c.id))]
 
@@ -96,14 +101,17 @@ def _searches(chat: Any, platform: Platform, task: Task, thread: str) -> list[di
 
 
 def run_task(world: World, task: Task, *, repeat: int = 0, model: ModelChoice = "router",
-             expected: tuple[str, dict[str, Any]] | None = None, cloud: CloudProbe | None = None) -> TaskRun:
+             expected: tuple[str, dict[str, Any]] | None = None, cloud: Cloud | None = None,
+             policy: Policy | None = None) -> TaskRun:
     """One run of `task`: its conversation on a fresh database, then the state it left."""
     expected_hash, expected_touched = expected or expected_state(world, task)
     run = TaskRun(task.id, repeat, expected_hash=expected_hash, expected_touched=expected_touched)
     thread = f"eval-{task.id}-{uuid.uuid4().hex[:6]}"
     mark = cloud.mark() if cloud else []
     with world.fresh(f"{task.id}-r{repeat}-{uuid.uuid4().hex[:6]}", task.setup) as platform:
-        chat = _chat(platform, model)
+        if isinstance(cloud, CloudStandIn):  # the stand-in answers over this task's catalog, as the offline model does
+            cloud.model = offline_model(platform.bus)
+        chat = _chat(platform, model, policy)
         try:
             for turn in task.turns:
                 run.turns.append(_turn(chat, platform, task, thread, turn.user))
@@ -128,12 +136,14 @@ def prepare_world(workdir: Path) -> World:
 
 
 def run_tasks(world: World, tasks: Iterable[Task], *, repeats: int = 1, model: ModelChoice = "router",
-              progress: Callable[[int], None] = lambda _n: None, cloud: CloudProbe | None = None) -> list[TaskRun]:
+              progress: Callable[[int], None] = lambda _n: None, cloud: Cloud | None = None,
+              policy: Policy | None = None) -> list[TaskRun]:
     """Every task `repeats` times (the expected state is replayed once per task)."""
     runs: list[TaskRun] = []
     for task in tasks:
         expected = expected_state(world, task)
         for repeat in range(repeats):
-            runs.append(run_task(world, task, repeat=repeat, model=model, expected=expected, cloud=cloud))
+            runs.append(run_task(world, task, repeat=repeat, model=model, expected=expected, cloud=cloud,
+                                 policy=policy))
             progress(1)
     return runs

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from evals.cloud_standin import CloudStandIn
 from evals.contexts import reference_contexts
 from evals.fake_cloud import CloudProbe
 from evals.gate import check, load_gates
@@ -16,8 +17,10 @@ from evals.metrics import aggregate, score_run
 from evals.options import RunOptions, Suite
 from evals.ragas_compat import CONTEXT_METRICS_NOT_RUN, context_metrics, ragas
 from evals.report import render_html, write_json
-from evals.runner import prepare_world, run_tasks
+from evals.runner import Cloud, prepare_world, run_tasks
 from evals.tasks import Task, load_tasks
+from evals.world import World, settings_for
+from router.policy import Policy
 
 
 def select(tasks: list[Task], suite: Suite) -> list[Task]:
@@ -39,6 +42,26 @@ def select(tasks: list[Task], suite: Suite) -> list[Task]:
     return tasks
 
 
+def run_policy(options: RunOptions, world: World) -> Policy | None:
+    """The run's routing policy: the settings' one with the run's overrides (None: no override, as the API)."""
+    if options.mask_internal is None and options.cloud_threshold is None:
+        return None
+    from infra.bootstrap import routing_policy
+
+    policy = routing_policy(settings_for(world.template, world.data_dir))
+    if options.mask_internal is not None:
+        policy = replace(policy, mask_internal_for_cloud=options.mask_internal)
+    if options.cloud_threshold is not None:
+        policy = replace(policy, complexity_threshold=options.cloud_threshold)
+    return policy
+
+
+def _cloud(options: RunOptions) -> Cloud | None:
+    if options.cloud_standin:
+        return CloudStandIn().start()
+    return CloudProbe() if options.leak_probe else None
+
+
 def _bar(total: int, enabled: bool) -> Any:
     from tqdm import tqdm
 
@@ -55,12 +78,13 @@ def run_suite(options: RunOptions, tasks: list[Task] | None = None) -> dict[str,
     started = datetime.now(UTC)
     clock = time.perf_counter()
     world = prepare_world(options.out / "work")
-    cloud = CloudProbe() if options.leak_probe else None
+    cloud = _cloud(options)
     world.overrides = cloud.settings if cloud else {}
+    policy = run_policy(options, world)
     try:
         with _bar(len(chosen) * options.repeats, options.progress) as bar:
             runs = run_tasks(world, chosen, repeats=options.repeats, model=options.model, progress=bar.update,
-                             cloud=cloud)
+                             cloud=cloud, policy=policy)
     finally:
         if cloud:
             cloud.stop()
@@ -76,8 +100,11 @@ def run_suite(options: RunOptions, tasks: list[Task] | None = None) -> dict[str,
                  "ragas": ragas().version, "judge": "not run (no judge model configured)",
                  "context_metrics": ("ragas NonLLMContextPrecisionWithReference / NonLLMContextRecall"
                                      if context_metrics() is not None else CONTEXT_METRICS_NOT_RUN),
-                 "leak_probe": options.leak_probe,
-                 "cloud_requests": sum(len(r.cloud_bodies) for r in runs) if options.leak_probe else None},
+                 "leak_probe": options.leak_probe, "cloud_standin": options.cloud_standin,
+                 "policy": None if policy is None else {"mask_internal_for_cloud": policy.mask_internal_for_cloud,
+                                                        "complexity_threshold": policy.complexity_threshold},
+                 "cloud_requests": sum(len(r.cloud_bodies) for r in runs) if cloud else None,
+                 "masked_calls": sum(bool(row.get("masked")) for r in runs for row in r.routing_rows)},
         "splits": splits,
         "gate": {"passed": not failures, "failures": failures, "file": str(options.gates)},
         "tasks": [t.model_dump(mode="json") for t in chosen],

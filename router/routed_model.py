@@ -19,7 +19,7 @@ from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from pydantic import ConfigDict, Field
@@ -72,11 +72,26 @@ def _unmask_value(value: Any, mapping: dict[str, str]) -> Any:
     return value
 
 
+def _mask_content(message: BaseMessage, masker: Masker) -> Any:
+    """The message's content masked. A tool result that is JSON text is masked value by value and written
+    back as JSON. Masking its raw text lets an entity swallow part of an escape sequence (the `n` of an
+    escaped newline read as the first letter of an email), which leaves a lone backslash: the model gets a
+    result it can no longer parse, and the mapping a wrong value."""
+    content = message.content
+    if isinstance(message, ToolMessage) and isinstance(content, str) and content[:1] in ("{", "["):
+        try:
+            data = json.loads(content)
+        except ValueError:
+            return _mask_value(content, masker)
+        return json.dumps(_mask_value(data, masker), ensure_ascii=False)
+    return _mask_value(content, masker)
+
+
 def mask_messages(messages: Sequence[BaseMessage], masker: Masker) -> list[BaseMessage]:
     """Copies of `messages` with entities replaced in contents and tool-call arguments."""
     masked: list[BaseMessage] = []
     for message in messages:
-        update: dict[str, Any] = {"content": _mask_value(message.content, masker)}
+        update: dict[str, Any] = {"content": _mask_content(message, masker)}
         if isinstance(message, AIMessage) and message.tool_calls:
             update["tool_calls"] = [{**call, "args": _mask_value(call["args"], masker)} for call in message.tool_calls]
         masked.append(message.model_copy(update=update))

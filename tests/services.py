@@ -67,6 +67,9 @@ _TMP_PREFIX = "mestocker-svc-"
 # Seconds each server took to become ready, shown in pytest's terminal summary so CI logs
 # tell where setup time goes.
 STARTUP_SECONDS: dict[str, float] = {}
+# The folder of each running server (its data directory and its log file), by the URL it was yielded as:
+# a test that must search a server's files for a value (erasure, tests/privacy) looks it up here.
+SERVER_DIRS: dict[str, Path] = {}
 
 
 class ServiceUnavailable(RuntimeError):
@@ -107,6 +110,15 @@ def _cleanup_on_exit(cleanup: Callable[[], None]) -> Iterator[None]:
     finally:
         _PENDING_CLEANUPS.pop(key, None)
         cleanup()
+
+
+@contextlib.contextmanager
+def _server_dir(url: str, folder: Path) -> Iterator[None]:
+    SERVER_DIRS[url] = folder
+    try:
+        yield
+    finally:
+        SERVER_DIRS.pop(url, None)
 
 
 def free_port() -> int:
@@ -478,7 +490,9 @@ def run_postgres(database: str = PG_DATABASE, timeout: float = START_TIMEOUT) ->
             raise ServiceUnavailable(f"postgres: CREATE DATABASE {database} failed: {exc}") from exc
 
         _record_startup("postgres", started, port)
-        yield f"postgresql+psycopg://{PG_SUPERUSER}@127.0.0.1:{port}/{database}"
+        url = f"postgresql+psycopg://{PG_SUPERUSER}@127.0.0.1:{port}/{database}"
+        with _server_dir(url, tmp):  # data/ (pg_wal inside) and postgres.log
+            yield url
 
 
 # --------------------------------------------------------------------------------------------
@@ -822,7 +836,9 @@ def run_chroma(timeout: float = START_TIMEOUT) -> Iterator[str]:
 
         proc, port = _start_with_retries("chroma", start, ready, log_path=log_path, timeout=timeout)
         _record_startup("chroma", started, port)
-        yield f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{port}"
+        with _server_dir(url, tmp):  # data/ (the persist directory) and chroma.log
+            yield url
 
 
 # --------------------------------------------------------------------------------------------

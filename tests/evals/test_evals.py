@@ -166,7 +166,7 @@ def test_a_broken_task_fails_the_gate_with_a_non_zero_exit(tmp_path: Path, eval_
     shutil.copyfile(GATES_FILE, gates)
     args = argparse.Namespace(split="dev", suite="full", repeats=1, model="router", out=eval_out,
                               baseline=None, gates=gates, tasks_dir=tasks_dir, only=[], progress=False,
-                              leak_probe=False)
+                              leak_probe=False, cloud_standin=False, mask_internal=None, cloud_threshold=None)
     assert run(args) == 1
     report = json.loads((eval_out / "report.json").read_text(encoding="utf-8"))
     assert report["scores"][0]["state_ok"] is False and not report["gate"]["passed"]

@@ -165,6 +165,25 @@ def test_masking_internal_for_cloud(policy: Policy, clock: FakeClock) -> None:
     assert answer.content == "Le escribiremos a ana@gmail.com" and s.records[-1].masked
 
 
+def test_a_masked_json_tool_result_stays_json(policy: Policy, clock: FakeClock) -> None:
+    """A knowledge passage quoting the company's email after a line break: JSON-escaped as `\\n` before the
+    address. Masked as raw text the email swallowed the `n` and left an invalid `\\<` escape (measured with
+    the cloud stand-in, docs/evals.md); masked value by value the result parses and keeps its line break."""
+    import json
+
+    s = Setup(policy, clock)
+    masking = Policy(**{**policy.__dict__, "mask_internal_for_cloud": True})
+    s.model = RoutedChatModel(registry=s.registry, policy=masking, sink=s.records.append)
+    passage = {"status": "ok", "data": [{"text": "Escríbenos al correo\ndatos@mestocker.co o por el chat."}]}
+    call = {"name": "search_knowledge", "args": {"query": "como borro mis datos"}, "id": "c1", "type": "tool_call"}
+    s.model.invoke([HumanMessage(COMPLEX_PUBLIC), AIMessage("", tool_calls=[call]),
+                    ToolMessage(json.dumps(passage, ensure_ascii=False), tool_call_id="c1")])
+
+    assert s.records[-1].masked and s.records[-1].model == "openai:x"
+    sent = json.loads(str(s.cloud.calls[-1][-1].content))
+    assert sent["data"][0]["text"] == "Escríbenos al correo\n<EMAIL_ADDRESS_1> o por el chat."
+
+
 def test_context_sink_and_request_id(policy: Policy, clock: FakeClock) -> None:
     s = Setup(policy, clock)
     model = RoutedChatModel(registry=s.registry, policy=policy)
