@@ -133,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
                 committed = time.perf_counter()  # just after the commit (and its hook) returned
                 local_ms.append((writer_cache.seen.get(group, committed) - committed) * 1000)
                 with worker_cache.changed:
-                    worker_cache.changed.wait_for(lambda g=group: g in worker_cache.seen  # type: ignore[misc], timeout=10)
+                    worker_cache.changed.wait_for(lambda g=group: g in worker_cache.seen,  # type: ignore[misc]
+                                                  timeout=10)
                 stream_ms.append((worker_cache.seen.get(group, time.perf_counter()) - committed) * 1000)
                 time.sleep(0.05)
         finally:
