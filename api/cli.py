@@ -23,6 +23,7 @@ from api.cli_keys import add_keys_parser
 from api.cli_mfa import add_mfa_parser
 from api.cli_reorder import add_reorder_parser
 from api.cli_search import add_search_parser
+from api.cli_support import say as _say
 from commerce.shared.clock import BOGOTA
 from infra.settings import Settings, SettingsError
 
@@ -32,10 +33,6 @@ def _settings() -> Settings:
         return Settings()
     except (SettingsError, ValueError) as exc:
         sys.exit(f"mestocker: configuración inválida: {exc}")
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:

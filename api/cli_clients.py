@@ -5,17 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Callable
 from typing import Any
 
+from api.cli_support import Command, SettingsFactory, guarded
+from api.cli_support import say as _say
 from infra.settings import Settings
-
-SettingsFactory = Callable[[], Settings]
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def cmd_create(args: argparse.Namespace, settings: Settings) -> int:
@@ -76,24 +71,13 @@ def cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _guarded(command: Callable[[argparse.Namespace, Settings], int], settings: SettingsFactory
-             ) -> Callable[[argparse.Namespace], int]:
-    """Run `command`; a domain refusal (unknown scope, duplicate name…) becomes one Spanish line and exit 1."""
+def _guarded(command: Command, settings: SettingsFactory) -> Callable[[argparse.Namespace], int]:
+    """A domain refusal (unknown scope, duplicate name…) becomes one Spanish line and exit 1."""
     from pydantic import ValidationError
 
     from commerce.shared.errors import CommerceError
 
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return command(args, settings())
-        except CommerceError as exc:
-            _say(f"mestocker clients: {exc.message}")
-            return 1
-        except ValidationError as exc:
-            _say(f"mestocker clients: datos inválidos — {exc.errors()[0]['msg']}")
-            return 1
-
-    return run
+    return guarded("clients", command, settings, (CommerceError, ValidationError))
 
 
 def add_clients_parser(subparsers: Any, settings: SettingsFactory) -> None:

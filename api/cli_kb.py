@@ -8,13 +8,9 @@ import textwrap
 from collections.abc import Callable
 from typing import Any
 
+from api.cli_support import Command, SettingsFactory, guarded
+from api.cli_support import say as _say
 from infra.settings import Settings
-
-SettingsFactory = Callable[[], Settings]
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 class _Bar:
@@ -72,19 +68,11 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _guarded(command: Callable[[argparse.Namespace, Settings], int], settings: SettingsFactory
-             ) -> Callable[[argparse.Namespace], int]:
-    """Run `command`; an unreachable or unusable Chroma store becomes one Spanish line and exit code 1."""
+def _guarded(command: Command, settings: SettingsFactory) -> Callable[[argparse.Namespace], int]:
+    """An unreachable or unusable Chroma store becomes one Spanish line and exit code 1."""
     from knowledge import StoreError
 
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return command(args, settings())
-        except StoreError as exc:
-            _say(f"mestocker kb: {exc}")
-            return 1
-
-    return run
+    return guarded("kb", command, settings, (StoreError,))
 
 
 def add_kb_parser(subparsers: Any, settings: SettingsFactory) -> None:

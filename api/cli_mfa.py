@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 
+from api.cli_support import SettingsFactory
 from commerce.identity.mfa import TotpEnrolment
 from infra.settings import Settings
-
-SettingsFactory = Callable[[], Settings]
 
 
 def print_enrolment(enrolment: TotpEnrolment, *, qr: bool = False) -> None:

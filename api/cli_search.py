@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable
 from typing import Any
 
+from api.cli_support import SettingsFactory
+from api.cli_support import say as _say
 from infra.settings import Settings
-
-SettingsFactory = Callable[[], Settings]
-
-
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
