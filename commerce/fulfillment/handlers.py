@@ -135,9 +135,10 @@ def reserve_for_order(event: events.OrderCreated, uow: UnitOfWork) -> None:
         warehouse = event.warehouse
     else:
         warehouse = serving_warehouse(uow, lines, event.ship_to_city)
+    # The stock rows are taken last (level_last): concurrent orders of one SKU queue for the commit only.
     created = [
         stock.reserve(uow, sku=line.sku, warehouse=warehouse, quantity=line.quantity,
-                      kind=ReservationKind.ORDER, reference=event.order_id)
+                      kind=ReservationKind.ORDER, reference=event.order_id, level_last=True)
         for line in lines
     ]
     expiry = min((r.expires_at for r in created if r.expires_at), default=None)

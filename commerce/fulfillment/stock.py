@@ -90,33 +90,56 @@ def record_movement(
     reference: str | None = None,
     unit_price_cop: int | None = None,
     note: str | None = None,
+    level_last: bool = False,
 ) -> Movement:
-    """Change the stock level and append the ledger row, or raise OutOfStock/NotFound."""
-    levels = _change_level(uow, sku, warehouse, on_hand_delta=on_hand_delta, reserved_delta=reserved_delta)
-    if levels is None:
-        level = _require_level(uow, sku, warehouse)
-        raise OutOfStock(
-            f"No hay unidades suficientes de {sku} en {warehouse}: disponibles {level.available}."
-        )
+    """Change the stock level and append the ledger row, or raise OutOfStock/NotFound.
+
+    With `level_last` the guarded UPDATE of the level runs at the end of the transaction (UnitOfWork.at_end),
+    so the row lock every concurrent sale of the SKU waits for is held only for the commit; the guard is the
+    same, and a refusal still rolls the whole transaction back. Only for callers that do not catch
+    OutOfStock to try something else (the refusal then surfaces from the commit, not from this call)."""
+    levels = None
+    if level_last:
+        uow.at_end(lambda: _stock_updated(uow, sku, warehouse, on_hand_delta,
+                                          _apply_level(uow, sku, warehouse, on_hand_delta, reserved_delta)))
+    else:
+        levels = _apply_level(uow, sku, warehouse, on_hand_delta, reserved_delta)
     movement = Movement(
         kind=kind, sku=sku, warehouse=warehouse, on_hand_delta=on_hand_delta, reserved_delta=reserved_delta,
         reference=reference, unit_price_cop=unit_price_cop, note=note, occurred_at=utcnow(),
     )
     uow.session.add(movement)
     uow.session.flush()
-    on_hand, reserved = levels
     uow.add_event(
         events.MovementRecorded(
             movement_id=movement.id, kind=kind, sku=sku, warehouse=warehouse,
             on_hand_delta=on_hand_delta, reserved_delta=reserved_delta, reference=reference,
         )
     )
+    if levels is not None:
+        _stock_updated(uow, sku, warehouse, on_hand_delta, levels)
+    return movement
+
+
+def _apply_level(uow: UnitOfWork, sku: str, warehouse: str, on_hand_delta: int, reserved_delta: int
+                 ) -> tuple[int, int]:
+    """The guarded level change: the new (on_hand, reserved), or OutOfStock/NotFound."""
+    levels = _change_level(uow, sku, warehouse, on_hand_delta=on_hand_delta, reserved_delta=reserved_delta)
+    if levels is None:
+        level = _require_level(uow, sku, warehouse)
+        raise OutOfStock(
+            f"No hay unidades suficientes de {sku} en {warehouse}: disponibles {level.available}."
+        )
+    return levels
+
+
+def _stock_updated(uow: UnitOfWork, sku: str, warehouse: str, on_hand_delta: int, levels: tuple[int, int]) -> None:
     if on_hand_delta:
+        on_hand, reserved = levels
         uow.add_event(
             events.StockUpdated(sku=sku, warehouse=warehouse, on_hand=on_hand, reserved=reserved,
                                 available=on_hand - reserved)
         )
-    return movement
 
 
 def reserve(
@@ -128,13 +151,16 @@ def reserve(
     kind: ReservationKind,
     reference: str | None,
     now: datetime | None = None,
+    level_last: bool = False,
 ) -> Reservation:
-    """Hold `quantity` available units, or raise OutOfStock. Never oversells."""
+    """Hold `quantity` available units, or raise OutOfStock. Never oversells. With `level_last` the units are
+    taken at the end of the transaction (see `record_movement`): an OutOfStock then comes from the commit."""
     if quantity <= 0:
         raise InvalidInput("La cantidad a reservar debe ser mayor que cero.")
     now = now or utcnow()
     record_movement(
-        uow, kind=MovementKind.RESERVATION, sku=sku, warehouse=warehouse, reserved_delta=quantity, reference=reference
+        uow, kind=MovementKind.RESERVATION, sku=sku, warehouse=warehouse, reserved_delta=quantity, reference=reference,
+        level_last=level_last,
     )
     ttl = RESERVATION_TTL[kind]
     reservation = Reservation(

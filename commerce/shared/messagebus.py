@@ -87,6 +87,8 @@ class MessageBus:
         with self.uow_factory() as uow:
             result = handler(command, uow)
             self._drain_events(uow)
+            while uow.run_end_steps():  # the hot-row UPDATEs, last (UnitOfWork.at_end)
+                self._drain_events(uow)
             uow.commit()
         return result
 

@@ -51,12 +51,14 @@ class UnitOfWork:
         self._loose_events: list[Event] = []
         self._aggregates: dict[int, Aggregate] = {}
         self._on_commit: list[Callable[[], None]] = []
+        self._end_steps: list[Callable[[], None]] = []
 
     def __enter__(self) -> Self:
         self.session = self._session_factory()
         self._loose_events = []
         self._aggregates = {}
         self._on_commit = []
+        self._end_steps = []
         self.session.info[_HELD] = self._aggregates
         return self
 
@@ -96,7 +98,26 @@ class UnitOfWork:
         """Run `hook` once this transaction has committed (e.g. scrub storage after an erasure)."""
         self._on_commit.append(hook)
 
+    def at_end(self, step: Callable[[], None]) -> None:
+        """Run `step` after everything else this transaction writes, just before it commits: for the UPDATE of
+        a row that concurrent transactions all need (a SKU's stock), whose lock is then held only for the
+        commit instead of for the rest of the transaction. The step may raise (the transaction then rolls
+        back) or record events; the message bus runs the steps (`run_end_steps`) and stages their events."""
+        self._end_steps.append(step)
+
+    def run_end_steps(self) -> bool:
+        """Write what is pending, then run the steps `at_end` deferred, in order; False if there were none."""
+        if not self._end_steps:
+            return False
+        self.session.flush()
+        steps, self._end_steps = self._end_steps, []
+        for step in steps:
+            step()
+        return True
+
     def commit(self) -> None:
+        if self._end_steps:  # a deferred stock UPDATE never silently skipped: that would oversell
+            raise RuntimeError("commit with deferred steps not run (UnitOfWork.run_end_steps)")
         self.session.commit()
         hooks, self._on_commit = self._on_commit, []
         for hook in hooks:

@@ -7,7 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from commerce.fulfillment import commands as fc
 from commerce.fulfillment.models import Movement, Reservation, StockLevel
@@ -120,3 +120,44 @@ def test_update_cannot_push_reserved_past_on_hand(platform: Platform) -> None:
             StockLevel.sku == "MOD-103", StockLevel.warehouse == "MED", StockLevel.on_hand - StockLevel.reserved >= 8)
             .values(reserved=StockLevel.reserved + 8))
         assert getattr(result, "rowcount", None) == 0
+
+
+def test_an_order_takes_the_stock_row_last(platform: Platform) -> None:
+    # The row every concurrent sale of the SKU waits for is locked by the last statement before COMMIT.
+    platform.bus.handle(fc.AdjustStock(sku="CAF-004", warehouse="BOG", delta=10, reason="reabastecer"))
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(platform.engine, "before_cursor_execute", record)
+    try:
+        platform.bus.handle(mc.PlaceOrder(buyer_id="BUY-001", warehouse="BOG", actor=LAURA,
+                                          lines=[mc.OrderLineIn(sku="CAF-004", quantity=2),
+                                                 mc.OrderLineIn(sku="CAF-001", quantity=1)]))
+    finally:
+        event.remove(platform.engine, "before_cursor_execute", record)
+    writes = [s for s in seen if s.split()[0] in {"INSERT", "UPDATE", "DELETE"}]
+    assert [s.startswith("UPDATE stock_levels") for s in writes[-2:]] == [True, True], writes[-4:]
+    assert not any(s.startswith("UPDATE stock_levels") for s in writes[:-2])
+
+
+def test_a_refused_order_leaves_nothing_when_the_stock_is_taken_last(platform: Platform) -> None:
+    with platform.read_uow() as uow:
+        orders_before = uow.session.scalar(select(func.count()).select_from(Reservation))
+        level = uow.session.get(StockLevel, ("CAF-004", "BOG"))
+        assert level is not None
+        available = level.available
+    with pytest.raises(OutOfStock, match="disponibles"):
+        platform.bus.handle(mc.PlaceOrder(buyer_id="BUY-001", warehouse="BOG", actor=LAURA,
+                                          lines=[mc.OrderLineIn(sku="CAF-004", quantity=available + 1)]))
+    with platform.read_uow() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Reservation)) == orders_before
+        level = uow.session.get(StockLevel, ("CAF-004", "BOG"))
+        assert level is not None and level.available == available
+
+
+def test_a_unit_of_work_never_commits_with_a_deferred_step_not_run(platform: Platform) -> None:
+    with platform.uow() as uow, pytest.raises(RuntimeError, match="deferred"):
+        uow.at_end(lambda: None)
+        uow.commit()
