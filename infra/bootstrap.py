@@ -44,7 +44,7 @@ from infra.checkpoints import export_conversations, forget_conversations, open_c
 from infra.crypto import KeyError_ as CryptoKeyError
 from infra.crypto import KeyRing
 from infra.db import make_engine, make_session_factory
-from infra.erasure_storage import storage_compactor, vector_eraser
+from infra.erasure_storage import clear_heap_memory_on_reuse, storage_compactor, vector_eraser
 from infra.payments.poller import PaymentPoller
 from infra.payments.registry import build_gateways
 from infra.product_index import build_product_index
@@ -54,7 +54,7 @@ from infra.search_index import (
     build_search_index,
     reindex_search_document,
 )
-from infra.settings import BusKind, CacheKind, Settings, SettingsError, get_settings, signing_secret
+from infra.settings import BusKind, CacheKind, ChromaMode, Settings, SettingsError, get_settings, signing_secret
 from infra.worker import ReorderScheduler, run_worker
 from router.log import RoutingLogWriter
 
@@ -274,6 +274,8 @@ def bootstrap(
     """Build the platform: engine, migrations, message bus with injected dependencies, relay, consumers."""
     settings = settings or get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.chroma_mode == ChromaMode.EMBEDDED:
+        clear_heap_memory_on_reuse()  # the embedded vector store writes heap memory to its files (erasure_storage)
     key_ring = install_key_ring(settings)
     engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
     if run_migrations:

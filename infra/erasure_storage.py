@@ -22,6 +22,31 @@ from infra.settings import ChromaMode, Settings
 
 log = logging.getLogger(__name__)
 
+M_PERTURB = -6  # glibc mallopt(3): fill memory given by malloc and returned to free with a fixed byte
+_PERTURB_BYTE = 0x55
+
+
+def clear_heap_memory_on_reuse() -> bool:
+    """Make the C heap of this process never hand out, nor keep, old contents (glibc's M_PERTURB).
+
+    The embedded Chroma store lives in this process, and its HNSW index files are written with their whole
+    preallocated capacity: the unused slots are memory fresh from malloc, and a reused heap chunk can hold
+    whatever an earlier request had there (a buyer's cédula was found in `data_level0.bin` this way). With
+    M_PERTURB, malloc fills what it hands out and free fills what it takes back, so such a file holds filler
+    bytes instead. Costs a memset per C allocation (Python's small objects do not use malloc). False where
+    the C library is not glibc (nothing changes there). glibc reads MALLOC_PERTURB_ at start for the same
+    effect; this call covers processes started without it."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name or "libc.so.6")
+        return bool(libc.mallopt(M_PERTURB, _PERTURB_BYTE))
+    except (OSError, AttributeError):
+        log.info("mallopt(M_PERTURB) not available: the embedded vector store's files may hold heap remnants")
+        return False
+
 # Tables an erasure changes (PostgreSQL VACUUMs them afterwards).
 ERASED_TABLES = ("users", "buyers", "support_tickets", "channel_sessions", "buyer_notifications",
                  "idempotency_keys", "llm_routing_logs", "refresh_tokens", "carts", "cart_lines")

@@ -54,3 +54,12 @@ def set_last_value(session: Session, name: str, value: int) -> None:
     if name in SEQUENCES and session.get_bind().dialect.name == "postgresql":
         # setval(..., false) makes the next nextval return exactly the given value.
         session.execute(text(f"SELECT setval('number_{name}', :next, false)"), {"next": value + 1})
+
+
+def last_given(session: Session, name: str) -> int | None:
+    """The last number `next_value` gave for `name` (None before the first)."""
+    if name in SEQUENCES and session.get_bind().dialect.name == "postgresql":
+        value, called = session.execute(text(f"SELECT last_value, is_called FROM number_{name}")).one()
+        return int(value) if called else (int(value) - 1 or None)
+    counter = session.get(Counter, name)
+    return None if counter is None else int(counter.value)

@@ -26,8 +26,8 @@ from commerce.marketplace.models import Payment, PaymentNotification
 from commerce.shared.idempotency import IdempotencyRecord
 from infra.bootstrap import Platform
 from infra.settings import Settings
-from tests.conftest import auth_headers, make_settings
-from tests.services import SERVER_DIRS
+from tests.conftest import auth_headers, make_settings, seed_into, seeded_database
+from tests.services import SERVER_DIRS, _serve, run_postgres
 
 LAURA = "laura.gomez@example.co"
 ANDRES = "andres.restrepo@example.co"
@@ -96,6 +96,19 @@ def database_bytes(platform: Platform) -> bytes:
 def _rows(platform: Platform, sql: str) -> list[tuple[object, ...]]:
     with platform.engine.connect() as conn:
         return [tuple(row) for row in conn.execute(text(sql))]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A seeded database; on PostgreSQL in a cluster of its own. The search reads every file of the cluster,
+    and the shared test cluster holds other tests' databases, some with clear values on purpose (migrations
+    that start from clear rows, the rotation of values still in clear)."""
+    if request.param == "sqlite":
+        yield from seeded_database(request, tmp_path)
+        return
+    for url in _serve("postgres", run_postgres):
+        seed_into(make_settings(tmp_path / "seed", url))
+        yield url
 
 
 @pytest.fixture
