@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 # Read-only units of work on SQLite begin DEFERRED so that readers never queue behind writers.
@@ -17,8 +19,35 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     """Build the engine. SQLite: WAL, foreign keys, and BEGIN IMMEDIATE for write transactions."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True,
-                         pool_timeout=30)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_timeout=30)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection idle longer than this is pinged before use; one used a moment ago is not.
+PING_IDLE_AFTER_S = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's `pool_pre_ping`, but only for connections that sat idle: the ping is a round trip, and
+    under load a checkout hands back a connection used milliseconds before (an order made two checkouts, so
+    two of its round trips were pings). If the server went away within that second, the one request that
+    meets a dead connection fails (a 500 problem response; its transaction never committed) and SQLAlchemy
+    recycles the pool's other connections, so the next request gets a fresh one."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        last = record.info.get("checked_in_at")
+        if last is None or time.monotonic() - last < PING_IDLE_AFTER_S:
+            return  # just connected, or used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # the pool discards this connection and checks out another
+            raise DisconnectionError("the pooled connection did not answer its ping") from exc
 
 
 def _sqlite_engine(url: str) -> Engine:
