@@ -218,6 +218,8 @@ def render(results: list[Result], *, seconds: float, connections: int, started: 
         f"load generator and other jobs; load average before: {load}; commit {facts.get('Git commit', '?')}.",
         "- Reads are served from the Redis read cache (docs/performance.md); orders run the full command path "
         "(idempotency off, one line) on PostgreSQL; the chat turn is the offline model on a new thread each time.",
+        "- Every request but `/healthz` pays the rate limiter on Redis (ceilings set out of reach, so the counting "
+        "is measured and no 429 is served); Req/s counts answered requests only.",
         "",
         "| Workers | Request | Req/s | ÷ healthz | p50 ms | p95 ms | p99 ms | Requests | Errors |",
         "|---|---|---|---|---|---|---|---|---|",
