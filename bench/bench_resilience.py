@@ -47,6 +47,8 @@ import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
+from bench.bench_wrk import tokens
+from bench.databases import seeded_for_servers
 from bench.report import machine_facts
 from bench.sections import write_section
 from tests.services import RedisServer, free_port, run_postgres, run_restartable_redis
@@ -55,9 +57,6 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 MESTOCKER = [sys.executable, "-m", "api.cli"]
 LOAD = [sys.executable, "-m", "bench.resilience_load"]
-PASSWORD = "mestocker-demo"
-SELLER = "ventas@cafeorigen.example.co"
-BUYER = "laura.gomez@example.co"
 WAREHOUSE = "BOG"
 SCARCE_SKU, SCARCE_UNITS = "CAF-001", 300
 SCARCE_SHARE = 0.15  # of the orders: the SKU sells out around the middle of a run, amid the faults
@@ -198,24 +197,15 @@ def services(env: dict[str, str], api_workers: int, log_dir: Path) -> Iterator[S
 def seed(env: dict[str, str]) -> None:
     from commerce.fulfillment.commands import AdjustStock
     from commerce.identity.principal import SYSTEM
-    from infra.bootstrap import bootstrap, seed_fresh_database
-    from infra.settings import Settings
 
-    settings = Settings(_env_file=None, data_dir=Path(env["MESTOCKER_DATA_DIR"]),  # type: ignore[call-arg]
-                        database_url=env["MESTOCKER_DATABASE_URL"])
-    seed_fresh_database(settings)
-    platform = bootstrap(settings)
-    try:
-        engine = platform.engine
-        with engine.connect() as conn:
+    with seeded_for_servers(env) as platform:
+        with platform.engine.connect() as conn:
             on_hand, reserved = conn.execute(text("SELECT on_hand, reserved FROM stock_levels WHERE sku = :s AND "
                                                   "warehouse = :w"), {"s": SCARCE_SKU, "w": WAREHOUSE}).one()
         platform.bus.handle(AdjustStock(sku=SCARCE_SKU, warehouse=WAREHOUSE, delta=SCARCE_UNITS - (on_hand - reserved),
                                         reason="benchmark de resiliencia: stock escaso", actor=SYSTEM))
         platform.bus.handle(AdjustStock(sku=PLENTY_SKU, warehouse=WAREHOUSE, delta=TOP_UP,
                                         reason="benchmark de resiliencia: stock para no agotar", actor=SYSTEM))
-    finally:
-        platform.close()
 
 
 def levels(engine: Engine) -> dict[tuple[str, str], tuple[int, int]]:
@@ -230,15 +220,6 @@ def baseline(engine: Engine) -> Baseline:
         outbox_seq = conn.execute(text("SELECT coalesce(max(seq), 0) FROM outbox")).scalar_one()
         orders = set(conn.execute(text("SELECT id FROM orders")).scalars())
     return Baseline(levels=levels(engine), movement_id=movement_id, outbox_seq=outbox_seq, orders=orders)
-
-
-def tokens(base: str) -> dict[str, str]:
-    found = {}
-    for name, email in (("seller", SELLER), ("buyer", BUYER)):
-        reply = httpx.post(f"{base}/v1/auth/token", data={"username": email, "password": PASSWORD}, timeout=30)
-        reply.raise_for_status()
-        found[name] = f"Bearer {reply.json()['access_token']}"
-    return found
 
 
 # ----- the run ---------------------------------------------------------------------------------------------

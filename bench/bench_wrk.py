@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.databases import seeded_for_servers
 from bench.report import machine_facts
 from bench.sections import write_section
 from tests.services import free_port, run_postgres, run_redis
@@ -96,18 +97,10 @@ def environment(data_dir: Path, database_url: str, redis_url: str) -> dict[str, 
 def seed(env: dict[str, str]) -> None:
     from commerce.fulfillment.commands import AdjustStock
     from commerce.identity.principal import SYSTEM
-    from infra.bootstrap import bootstrap, seed_fresh_database
-    from infra.settings import Settings
 
-    settings = Settings(_env_file=None, data_dir=Path(env["MESTOCKER_DATA_DIR"]),  # type: ignore[call-arg]
-                        database_url=env["MESTOCKER_DATABASE_URL"])
-    seed_fresh_database(settings)
-    platform = bootstrap(settings)
-    try:
+    with seeded_for_servers(env) as platform:
         platform.bus.handle(AdjustStock(sku=ORDER_SKU, warehouse=WAREHOUSE, delta=TOP_UP,
                                         reason="benchmark: stock para no agotar", actor=SYSTEM))
-    finally:
-        platform.close()
 
 
 @contextlib.contextmanager

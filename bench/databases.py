@@ -84,3 +84,19 @@ def postgres_database() -> Iterator[Database]:
     with run_postgres() as url, tempfile.TemporaryDirectory(prefix="mestocker-bench-") as tmp, \
             _seeded("postgres", Path(tmp), url) as db:
         yield db
+
+
+@contextmanager
+def seeded_for_servers(env: dict[str, str]) -> Iterator[Platform]:
+    """Seed the database `env` names (MESTOCKER_DATA_DIR, MESTOCKER_DATABASE_URL) for servers started as their own
+    processes with that environment; yield a platform over it for the bench's own set-up, closed afterwards."""
+    from infra.bootstrap import seed_fresh_database
+
+    settings = Settings(_env_file=None, data_dir=Path(env["MESTOCKER_DATA_DIR"]),  # type: ignore[call-arg]
+                        database_url=env["MESTOCKER_DATABASE_URL"])
+    seed_fresh_database(settings)
+    platform = bootstrap(settings)
+    try:
+        yield platform
+    finally:
+        platform.close()
