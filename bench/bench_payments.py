@@ -31,6 +31,7 @@ from urllib.parse import urlencode
 from sqlalchemy import func, select
 
 from api.app import create_app
+from bench.databases import seeded_platform
 from bench.sections import write_section
 from commerce.fulfillment.commands import AdjustStock
 from commerce.identity.principal import SYSTEM, Principal, Role
@@ -38,7 +39,7 @@ from commerce.marketplace import commands as mc
 from commerce.marketplace.models import Order, PaymentNotification
 from commerce.marketplace.payments import NotificationRequest
 from commerce.shared.outbox import OutboxMessage
-from infra.bootstrap import Platform, bootstrap, seed_fresh_database
+from infra.bootstrap import Platform
 from infra.payments.payu import PayUGateway, new_value
 from infra.settings import Settings
 from tests.services import ServiceUnavailable, serve_app
@@ -59,25 +60,13 @@ def settings_for(data_dir: Path, url: str) -> Settings:
 def database(kind: str) -> Iterator[Platform]:
     with tempfile.TemporaryDirectory(prefix="mestocker-bench-pay-") as tmp:
         if kind == "sqlite":
-            url = f"sqlite:///{Path(tmp, 'bench.db').as_posix()}"
-            settings = settings_for(Path(tmp), url)
-            seed_fresh_database(settings)
-            platform = bootstrap(settings)
-            try:
+            with seeded_platform(settings_for(Path(tmp), f"sqlite:///{Path(tmp, 'bench.db').as_posix()}")) as platform:
                 yield platform
-            finally:
-                platform.close()
             return
         from tests.services import run_postgres
 
-        with run_postgres() as url:
-            settings = settings_for(Path(tmp), url)
-            seed_fresh_database(settings)
-            platform = bootstrap(settings)
-            try:
-                yield platform
-            finally:
-                platform.close()
+        with run_postgres() as url, seeded_platform(settings_for(Path(tmp), url)) as platform:
+            yield platform
 
 
 def pending_intents(platform: Platform, n: int) -> tuple[list[tuple[str, int]], float]:

@@ -87,16 +87,23 @@ def postgres_database() -> Iterator[Database]:
 
 
 @contextmanager
-def seeded_for_servers(env: dict[str, str]) -> Iterator[Platform]:
-    """Seed the database `env` names (MESTOCKER_DATA_DIR, MESTOCKER_DATABASE_URL) for servers started as their own
-    processes with that environment; yield a platform over it for the bench's own set-up, closed afterwards."""
+def seeded_platform(settings: Settings) -> Iterator[Platform]:
+    """Seed the (fresh) database `settings` names and yield a platform over it, closed afterwards."""
     from infra.bootstrap import seed_fresh_database
 
-    settings = Settings(_env_file=None, data_dir=Path(env["MESTOCKER_DATA_DIR"]),  # type: ignore[call-arg]
-                        database_url=env["MESTOCKER_DATABASE_URL"])
     seed_fresh_database(settings)
     platform = bootstrap(settings)
     try:
         yield platform
     finally:
         platform.close()
+
+
+@contextmanager
+def seeded_for_servers(env: dict[str, str]) -> Iterator[Platform]:
+    """`seeded_platform` for the database `env` names (MESTOCKER_DATA_DIR, MESTOCKER_DATABASE_URL): servers
+    started as their own processes with that environment serve it; the platform is the bench's own set-up."""
+    settings = Settings(_env_file=None, data_dir=Path(env["MESTOCKER_DATA_DIR"]),  # type: ignore[call-arg]
+                        database_url=env["MESTOCKER_DATABASE_URL"])
+    with seeded_platform(settings) as platform:
+        yield platform
