@@ -30,10 +30,11 @@ BUYER = Principal.for_role(user_id=6, email="laura.gomez@example.co", role=Role.
 
 
 def place(platform: Platform) -> None:
-    order_id = platform.bus.handle(mc.PlaceOrder(buyer_id="BUY-001", warehouse="BOG", actor=BUYER,
-                                                 lines=[mc.OrderLineIn(sku="CAF-004", quantity=1)]))
-    with platform.read_uow() as uow:
-        visibility.get_visible_order(uow=uow, principal=BUYER, order_id=order_id)
+    """What the route does: the command, then the read-back from the same session after its commit."""
+    platform.bus.handle(mc.PlaceOrder(buyer_id="BUY-001", warehouse="BOG", actor=BUYER,
+                                      lines=[mc.OrderLineIn(sku="CAF-004", quantity=1)]),
+                        then=lambda uow, order_id: visibility.get_visible_order(uow=uow, principal=BUYER,
+                                                                                order_id=order_id))
 
 
 def main(argv: list[str] | None = None) -> int:

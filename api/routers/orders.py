@@ -51,8 +51,10 @@ def _place(platform: Platform, principal: Principal, body: OrderCreate,
         cmd = commands.PlaceOrder(buyer_id=principal.buyer_id, warehouse=body.warehouse, actor=principal,
                                   lines=[commands.OrderLineIn(sku=ln.sku, quantity=ln.quantity) for ln in body.lines],
                                   idempotency=claimed)
-        order_id = platform.bus.handle(cmd)
-        return 201, _order_body(platform, principal, order_id)
+        # The read-back from the placing session, after its commit: no second transaction.
+        order = platform.bus.handle(cmd, then=lambda uow, order_id: visibility.get_visible_order(
+            uow=uow, principal=principal, order_id=order_id))
+        return 201, order.model_dump(mode="json")
     except CommerceError as exc:
         return status_for(exc), commerce_error_body(exc, instance=router.prefix)
 

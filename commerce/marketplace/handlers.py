@@ -67,7 +67,8 @@ def place_order(cmd: commands.PlaceOrder, uow: UnitOfWork) -> str:
     """Flow 1: validate the lines and create the order; fulfillment reserves in the same transaction."""
     request = check_order_request(uow, cmd.actor, cmd)
     buyer, products, quantities = request.buyer, request.products, request.quantities
-    order = Order(id=f"ORD-{next_value(uow, 'order', start=FIRST_ORDER_NUMBER)}", buyer_id=buyer.id, total_cop=0)
+    order = Order(id=f"ORD-{next_value(uow, 'order', start=FIRST_ORDER_NUMBER)}", buyer_id=buyer.id, total_cop=0,
+                  payments=[])  # loaded (empty): a read-back after the commit needs no query for it
     for sku, quantity in sorted(quantities.items()):
         product = products[sku]
         order.lines.append(OrderLine(sku=sku, seller_id=product.seller_id, name=product.name, quantity=quantity,

@@ -66,12 +66,14 @@ class MessageBus:
         self.after_commit = after_commit or []
         self.view_dependencies = view_dependencies or {}
 
-    def handle(self, command: Command) -> Any:
-        """Run the command in one transaction, retrying transient lock conflicts."""
+    def handle(self, command: Command, *, then: Callable[[UnitOfWork, Any], T] | None = None) -> Any:
+        """Run the command in one transaction, retrying transient lock conflicts; return the handler's result,
+        or `then(uow, result)` when given: a view of what the command made, read after the commit from the
+        same session, whose objects are still loaded (an order's read-back needs no second transaction)."""
         handler = self.command_handlers[type(command)]
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                result = self._run_once(handler, command)
+                result = self._run_once(handler, command, then)
             except DBAPIError as exc:
                 if attempt == MAX_ATTEMPTS or not _is_transient(exc):
                     raise
@@ -83,14 +85,15 @@ class MessageBus:
             return result
         raise AssertionError("unreachable")
 
-    def _run_once(self, handler: CommandHandler, command: Command) -> Any:
+    def _run_once(self, handler: CommandHandler, command: Command,
+                  then: Callable[[UnitOfWork, Any], Any] | None = None) -> Any:
         with self.uow_factory() as uow:
             result = handler(command, uow)
             self._drain_events(uow)
             while uow.run_end_steps():  # the hot-row UPDATEs, last (UnitOfWork.at_end)
                 self._drain_events(uow)
             uow.commit()
-        return result
+            return result if then is None else then(uow, result)
 
     def _drain_events(self, uow: UnitOfWork) -> None:
         queue = uow.collect_new_events()

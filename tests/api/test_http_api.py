@@ -162,10 +162,10 @@ def test_an_order_whose_process_died_before_storing_the_response_is_replayed_not
     before = _order_count(platform)
     handle = platform.bus.handle
 
-    def dies_after_the_order(message: Any) -> Any:
+    def dies_after_the_order(message: Any, **options: Any) -> Any:
         if isinstance(message, idempotency.CompleteIdempotentRequest | idempotency.ReleaseIdempotencyKey):
             raise ProcessDied
-        return handle(message)
+        return handle(message, **options)
 
     monkeypatch.setattr(platform.bus, "handle", dies_after_the_order)
     with pytest.raises(ProcessDied):
