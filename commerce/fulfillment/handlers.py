@@ -47,7 +47,8 @@ def authorize_sku(uow: UnitOfWork, actor: Principal, sku: str, scope: Scope) -> 
 
 def load_warehouse(uow: UnitOfWork, code: str) -> Warehouse:
     """The warehouse with `code`, or NotFound."""
-    warehouse = uow.session.get(Warehouse, code)
+    with uow.session.no_autoflush:  # nothing pending is a warehouse: flushing here would be one more flush
+        warehouse = uow.session.get(Warehouse, code)
     if warehouse is None:
         raise NotFound(f"No existe la bodega {code}.")
     return warehouse
