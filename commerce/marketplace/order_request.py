@@ -15,9 +15,28 @@ from commerce.shared.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
+class BuyerRef:
+    """What an order needs of its buyer (read as two columns: no personal field is loaded or decrypted)."""
+
+    id: str
+    city: str
+
+
+@dataclass(frozen=True)
+class ProductRef:
+    """What an order line needs of a product (read as columns: no ORM object to build per order)."""
+
+    sku: str
+    seller_id: str
+    name: str
+    price_cop: int
+    active: bool
+
+
+@dataclass(frozen=True)
 class OrderRequest:
-    buyer: Buyer
-    products: dict[str, Product]
+    buyer: BuyerRef
+    products: dict[str, ProductRef]
     quantities: dict[str, int]  # units per SKU, repeated lines added up
 
 
@@ -26,13 +45,17 @@ def check_order_request(uow: UnitOfWork, actor: Principal, cmd: commands.PlaceOr
     actor.require(Scope.ORDERS_WRITE)
     if not actor.cross_tenant and actor.buyer_id != cmd.buyer_id:
         raise NotAuthorized("Solo puedes hacer pedidos a tu nombre.")
-    buyer = uow.session.get(Buyer, cmd.buyer_id)
-    if buyer is None:
+    found = uow.session.execute(select(Buyer.id, Buyer.city).where(Buyer.id == cmd.buyer_id)).one_or_none()
+    if found is None:
         raise NotFound(f"No existe el comprador {cmd.buyer_id}.")
+    buyer = BuyerRef(id=found.id, city=found.city)
     quantities = Tally[str]()
     for line in cmd.lines:
         quantities[line.sku] += line.quantity
-    products = {p.sku: p for p in uow.session.scalars(select(Product).where(Product.sku.in_(quantities)))}
+    rows = uow.session.execute(select(Product.sku, Product.seller_id, Product.name, Product.price_cop, Product.active)
+                               .where(Product.sku.in_(quantities)))
+    products = {row.sku: ProductRef(sku=row.sku, seller_id=row.seller_id, name=row.name, price_cop=row.price_cop,
+                                    active=row.active) for row in rows}
     for sku, quantity in quantities.items():
         if sku not in products or not products[sku].active:
             raise NotFound(f"No existe el producto {sku} o no está a la venta.")
