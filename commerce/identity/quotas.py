@@ -34,7 +34,7 @@ WHATSAPP_TOO_FAST = ("Estás escribiendo muy rápido y no alcanzo a responderte 
 LEASE_MAX_CALLS = 16
 LEASE_SHARE = 20
 LEASE_SECONDS = 1.0
-LEASE_KEYS = 10_000  # above this many callers with a lease, expired leases are dropped
+LEASE_KEYS = 10_000  # at this many callers tracked, every lease is dropped (those callers count one by one again)
 
 
 def digest(value: str) -> str:
