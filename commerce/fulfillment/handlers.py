@@ -45,13 +45,6 @@ def authorize_sku(uow: UnitOfWork, actor: Principal, sku: str, scope: Scope) -> 
     return item
 
 
-def require_warehouse(uow: UnitOfWork, code: str) -> None:
-    """NotFound unless a warehouse has `code` (a column query: nothing to load)."""
-    with uow.session.no_autoflush:
-        if uow.session.scalar(select(Warehouse.code).where(Warehouse.code == code)) is None:
-            raise NotFound(f"No existe la bodega {code}.")
-
-
 def load_warehouse(uow: UnitOfWork, code: str) -> Warehouse:
     """The warehouse with `code`, or NotFound."""
     with uow.session.no_autoflush:  # nothing pending is a warehouse: flushing here would be one more flush
@@ -139,10 +132,10 @@ def reserve_for_order(event: events.OrderCreated, uow: UnitOfWork) -> None:
     """Flow 1: reserve every line of a new order in one warehouse, or fail the whole order."""
     lines = sorted(event.lines, key=lambda ln: ln.sku)  # a fixed lock order avoids deadlocks
     if event.warehouse:
-        require_warehouse(uow, event.warehouse)
-        warehouse = event.warehouse
+        warehouse = event.warehouse  # a missing one is told apart when its stock UPDATE finds no row
     else:
-        warehouse = serving_warehouse(uow, lines, event.ship_to_city)
+        with uow.session.no_autoflush:  # the new order is written once, with its final status
+            warehouse = serving_warehouse(uow, lines, event.ship_to_city)
     # The stock rows are taken last (level_last): concurrent orders of one SKU queue for the commit only.
     created = [
         stock.reserve(uow, sku=line.sku, warehouse=warehouse, quantity=line.quantity,

@@ -68,6 +68,7 @@ def place_order(cmd: commands.PlaceOrder, uow: UnitOfWork) -> str:
     request = check_order_request(uow, cmd.actor, cmd)
     buyer, products, quantities = request.buyer, request.products, request.quantities
     order = Order(id=f"ORD-{next_value(uow, 'order', start=FIRST_ORDER_NUMBER)}", buyer_id=buyer.id, total_cop=0,
+                  status=OrderStatus.CREATED,  # set now: the reservation moves it on before the row is written
                   payments=[])  # loaded (empty): a read-back after the commit needs no query for it
     for sku, quantity in sorted(quantities.items()):
         product = products[sku]
@@ -86,8 +87,9 @@ def place_order(cmd: commands.PlaceOrder, uow: UnitOfWork) -> str:
 
 
 def mark_stock_reserved(event: events.StockReserved, uow: UnitOfWork) -> None:
-    """Reserved stock makes the order payable until the reservation expires."""
-    order = load_order(uow, event.order_id)
+    """Reserved stock makes the order payable until the reservation expires. A new order is still pending in
+    this transaction (not written yet): it is then written once, already payable."""
+    order = uow.pending(Order, event.order_id) or load_order(uow, event.order_id)
     order.warehouse = event.warehouse
     order.transition(OrderStatus.STOCK_RESERVED)
     order.transition(OrderStatus.PENDING_PAYMENT)

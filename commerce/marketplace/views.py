@@ -13,13 +13,15 @@ from commerce.marketplace.schemas import OrderRead, SellerRead
 from commerce.shared.errors import InvalidInput, NotFound
 from commerce.shared.unit_of_work import UnitOfWork
 
+# Built once (loader options are immutable): a read-back of an order loaded in the session builds nothing.
+_WITH_LINES_AND_PAYMENTS = (joinedload(Order.lines), joinedload(Order.payments))
+
 
 def get_order(*, uow: UnitOfWork, principal: Principal, order_id: str) -> OrderRead:
     """One order with its lines and payments, if the principal may see it."""
     principal.require(Scope.ORDERS_READ)
     # One statement: the lines and payments joined in (their default loading is a query each).
-    order = uow.session.get(Order, order_id.strip().upper(),
-                            options=[joinedload(Order.lines), joinedload(Order.payments)])
+    order = uow.session.get(Order, order_id.strip().upper(), options=_WITH_LINES_AND_PAYMENTS)
     if order is None:
         raise order_not_found(order_id)
     authorize_order(principal, order)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.exc import DataError
@@ -25,6 +25,7 @@ from commerce.shared.orm import Aggregate
 from commerce.shared.outbox import OutboxMessage
 
 SessionFactory = Callable[[], Session]
+T = TypeVar("T")
 _HELD = "mestocker.aggregates"  # Session.info key: the aggregates a unit of work holds
 
 
@@ -51,6 +52,7 @@ class UnitOfWork:
         self._loose_events: list[Event] = []
         self._aggregates: dict[int, Aggregate] = {}
         self._on_commit: list[Callable[[], None]] = []
+        self._written_steps: list[Callable[[], None]] = []
         self._end_steps: list[Callable[[], None]] = []
 
     def __enter__(self) -> Self:
@@ -58,6 +60,7 @@ class UnitOfWork:
         self._loose_events = []
         self._aggregates = {}
         self._on_commit = []
+        self._written_steps = []
         self._end_steps = []
         self.session.info[_HELD] = self._aggregates
         return self
@@ -98,6 +101,12 @@ class UnitOfWork:
         """Run `hook` once this transaction has committed (e.g. scrub storage after an erasure)."""
         self._on_commit.append(hook)
 
+    def once_written(self, step: Callable[[], None]) -> None:
+        """Run `step` once what is pending has been written, before the `at_end` steps: for what needs a value
+        the database generates (a ledger row's id in its event) without a flush of its own in the middle of
+        the transaction. The step may record events; the message bus stages them before the `at_end` steps."""
+        self._written_steps.append(step)
+
     def at_end(self, step: Callable[[], None]) -> None:
         """Run `step` after everything else this transaction writes, just before it commits: for the UPDATE of
         a row that concurrent transactions all need (a SKU's stock), whose lock is then held only for the
@@ -106,17 +115,29 @@ class UnitOfWork:
         self._end_steps.append(step)
 
     def run_end_steps(self) -> bool:
-        """Write what is pending, then run the steps `at_end` deferred, in order; False if there were none."""
-        if not self._end_steps:
+        """Write what is pending, then run the deferred steps of one phase — the `once_written` ones if any,
+        else the `at_end` ones — in order; False if none were left. The bus stages the events a phase records
+        before calling again, so their outbox rows are written before the hot rows are taken."""
+        phase = self._written_steps or self._end_steps
+        if not phase:
             return False
         self.session.flush()
-        steps, self._end_steps = self._end_steps, []
+        steps = list(phase)
+        phase.clear()
         for step in steps:
             step()
         return True
 
+    def pending(self, cls: type[T], key: object) -> T | None:
+        """The `cls` object with primary key `key` added in this unit of work and not written yet, else None
+        (`Session.get` does not see pending objects, and would flush them to find them)."""
+        for obj in self.session.new:
+            if isinstance(obj, cls) and self.session.identity_key(instance=obj)[1] == (key,):
+                return obj
+        return None
+
     def commit(self) -> None:
-        if self._end_steps:  # a deferred stock UPDATE never silently skipped: that would oversell
+        if self._written_steps or self._end_steps:  # a deferred stock UPDATE never skipped: that would oversell
             raise RuntimeError("commit with deferred steps not run (UnitOfWork.run_end_steps)")
         self.session.commit()
         hooks, self._on_commit = self._on_commit, []

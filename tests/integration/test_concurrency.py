@@ -12,7 +12,9 @@ from sqlalchemy import event, func, select, update
 from commerce.fulfillment import commands as fc
 from commerce.fulfillment.models import Movement, Reservation, StockLevel
 from commerce.marketplace import commands as mc
-from commerce.shared.errors import OutOfStock
+from commerce.marketplace.models import Order
+from commerce.shared.errors import NotFound, OutOfStock
+from commerce.shared.outbox import OutboxMessage
 from infra.bootstrap import Platform
 from tests.integration.test_order_flow import LAURA
 
@@ -140,6 +142,39 @@ def test_an_order_takes_the_stock_row_last(platform: Platform) -> None:
     writes = [s for s in seen if s.split()[0] in {"INSERT", "UPDATE", "DELETE"}]
     assert [s.startswith("UPDATE stock_levels") for s in writes[-2:]] == [True, True], writes[-4:]
     assert not any(s.startswith("UPDATE stock_levels") for s in writes[:-2])
+    # The new order is written once, already payable (no UPDATE of it after its INSERT).
+    assert not any(s.startswith("UPDATE orders") for s in writes), writes
+
+
+def test_an_order_writes_its_ledger_rows_once_and_their_events_carry_their_ids(platform: Platform) -> None:
+    platform.bus.handle(fc.AdjustStock(sku="CAF-004", warehouse="BOG", delta=10, reason="reabastecer"))
+    order_id = platform.bus.handle(mc.PlaceOrder(buyer_id="BUY-001", warehouse="BOG", actor=LAURA,
+                                                 lines=[mc.OrderLineIn(sku="CAF-004", quantity=2),
+                                                        mc.OrderLineIn(sku="CAF-001", quantity=1)]))
+    with platform.read_uow() as uow:
+        movements = {m.sku: m.id for m in uow.session.scalars(select(Movement).where(Movement.reference == order_id))}
+        recorded = {row.payload["sku"]: row.payload["movement_id"] for row in uow.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.name == "movement.recorded",
+                                        OutboxMessage.key.in_(["CAF-004@BOG", "CAF-001@BOG"]))
+        ) if row.payload["reference"] == order_id}
+        order = uow.session.get(Order, order_id)
+        assert order is not None
+        status, warehouse, due = order.status, order.warehouse, order.payment_due_at
+    assert set(movements) == {"CAF-004", "CAF-001"} and recorded == movements
+    assert (status, warehouse) == ("pending_payment", "BOG") and due is not None
+
+
+def test_an_order_for_a_missing_warehouse_is_told_so_and_leaves_nothing(platform: Platform) -> None:
+    with platform.read_uow() as uow:
+        movements_before = uow.session.scalar(select(func.count()).select_from(Movement))
+    with pytest.raises(NotFound, match="No existe la bodega XYZ"):
+        platform.bus.handle(mc.PlaceOrder(buyer_id="BUY-001", warehouse="XYZ", actor=LAURA,
+                                          lines=[mc.OrderLineIn(sku="CAF-004", quantity=1)]))
+    with pytest.raises(NotFound, match="no se maneja en la bodega MED"):  # a warehouse without the SKU
+        platform.bus.handle(mc.PlaceOrder(buyer_id="BUY-001", warehouse="MED", actor=LAURA,
+                                          lines=[mc.OrderLineIn(sku="CAF-004", quantity=1)]))
+    with platform.read_uow() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Movement)) == movements_before
 
 
 def test_a_refused_order_leaves_nothing_when_the_stock_is_taken_last(platform: Platform) -> None:
