@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from commerce.fulfillment.reorder_triggers import LargeSaleRule, watch_large_sales
+from commerce.fulfillment.reorder_triggers import LargeSaleRule, may_be_large_sale, watch_large_sales
 from commerce.identity.quotas import Quota, RequestQuotas
 from commerce.identity.throttle import LoginThrottle
 from commerce.marketplace.payments import Gateways
@@ -360,7 +360,7 @@ def reorder_consumers(settings: Settings, scheduler: ReorderScheduler,
         IdempotentConsumer("seller-notifications", notify_seller, uow_factory, SELLER_NOTIFIED_EVENTS),
         IdempotentConsumer("reorder-large-sales",
                            partial(watch_large_sales, rule=rule, trigger=scheduler.request_for_sale),
-                           uow_factory, frozenset({"movement.recorded"})),
+                           uow_factory, frozenset({"movement.recorded"}), wants=partial(may_be_large_sale, rule=rule)),
     ]
 
 

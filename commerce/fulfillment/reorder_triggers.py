@@ -33,11 +33,17 @@ class LargeSaleRule:
         return max(float(self.min_units), self.factor * mean_daily)
 
 
+def may_be_large_sale(event: events.Event, rule: LargeSaleRule) -> bool:
+    """Whether the event is a sale movement big enough to be a large sale for some demand (no database)."""
+    return (isinstance(event, events.MovementRecorded) and event.kind == MovementKind.SALE
+            and -event.on_hand_delta >= rule.min_units)
+
+
 def large_sale_seller(*, uow: UnitOfWork, event: events.MovementRecorded, rule: LargeSaleRule) -> str | None:
     """The seller whose stock a large sale just reduced, or None when the movement is not a large sale."""
-    units = -event.on_hand_delta
-    if event.kind != MovementKind.SALE or units < rule.min_units:
+    if not may_be_large_sale(event, rule):
         return None
+    units = -event.on_hand_delta
     item = uow.session.get(SupplyItem, event.sku)
     if item is None:
         return None

@@ -20,16 +20,21 @@ class IdempotentConsumer:
     """Applies each event at most once per consumer name, however often the broker delivers it."""
 
     def __init__(self, name: str, handler: ConsumerHandler, uow_factory: Callable[[], UnitOfWork],
-                 event_names: frozenset[str]) -> None:
+                 event_names: frozenset[str], wants: Callable[[Event], bool] | None = None) -> None:
         self.name = name
         self.handler = handler
         self.uow_factory = uow_factory
         self.event_names = event_names
+        # `wants`: a check on the event alone (no database) that the handler would do nothing with it; such an
+        # event opens no transaction and leaves no processed-message row (a no-op needs no deduplication).
+        self.wants = wants
 
     def __call__(self, envelope: EventEnvelope) -> None:
         if envelope.name not in self.event_names:
             return
         event = event_from_envelope(envelope)
+        if self.wants is not None and not self.wants(event):
+            return
         with self.uow_factory() as uow:
             uow.session.add(ProcessedMessage(consumer=self.name, event_id=envelope.id))
             try:

@@ -14,6 +14,7 @@ from commerce.fulfillment.reorder_proposals import ReorderCycle
 from commerce.fulfillment.reorder_triggers import LargeSaleRule, large_sale_seller, sale_cycle_id
 from commerce.notifications import NotificationStatus
 from commerce.shared import events
+from commerce.shared.outbox import ProcessedMessage
 from infra.bootstrap import Platform, bootstrap, start_background_workers
 from infra.worker import ReorderScheduler
 from tests.conftest import make_settings
@@ -79,6 +80,23 @@ def test_a_large_sale_event_triggers_one_cycle_through_the_consumer(platform: Pl
     result = platform.bus.handle(due[0])
     assert result.proposals and {p.seller_id for p in result.proposals} == {"SEL-CAFE"}
     assert platform.bus.handle(due[0]).replayed  # the same sale's cycle again writes nothing
+
+
+def test_movements_that_cannot_be_large_sales_open_no_transaction(platform: Platform) -> None:
+    # A reservation, a receipt or a small sale is answered before any database work: no processed-message row.
+    def processed() -> int:
+        with platform.read_uow() as uow:
+            return uow.session.scalar(select(func.count()).select_from(ProcessedMessage)
+                                      .where(ProcessedMessage.consumer == "reorder-large-sales")) or 0
+
+    before = processed()
+    reservation = events.MovementRecorded(movement_id=900_101, kind="reservation", sku="CAF-002", warehouse="MED",
+                                          on_hand_delta=0, reserved_delta=500, reference="ORD-TEST")
+    for event in (reservation, sale(500, kind="receipt", movement_id=900_102), sale(1, movement_id=900_103)):
+        platform.consumers(event.envelope())
+    assert processed() == before
+    platform.consumers(sale(500, movement_id=900_104).envelope())  # a candidate is deduplicated as before
+    assert processed() == before + 1
 
 
 def cycles(platform: Platform) -> int:
