@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from commerce.shared.cache import INVALIDATING_EVENTS, MISS, ReadCache, invalidated_groups
 from commerce.shared.events import EventEnvelope
-from commerce.shared.outbox import OutboxMessage
+from commerce.shared.outbox import OUTBOX_WRITTEN, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +282,10 @@ def invalidate_on_commit(session_factory: sessionmaker[Session], cache: ReadCach
                 session.info.setdefault(_PENDING, set()).update(invalidated_groups(obj.name, obj.payload))
 
     def apply(session: Session) -> None:
-        groups = session.info.pop(_PENDING, None)
+        groups = session.info.pop(_PENDING, None) or set()
+        for envelope in session.info.pop(OUTBOX_WRITTEN, ()):  # rows written by commerce.shared.outbox.write_outbox
+            if envelope.name in INVALIDATING_EVENTS:
+                groups.update(invalidated_groups(envelope.name, envelope.payload))
         if not groups:
             return
         try:
@@ -293,6 +296,7 @@ def invalidate_on_commit(session_factory: sessionmaker[Session], cache: ReadCach
     def forget(session: Session, transaction: SessionTransaction) -> None:
         if transaction.parent is None:  # a new top-level transaction: a rolled-back one's groups are void
             session.info.pop(_PENDING, None)
+            session.info.pop(OUTBOX_WRITTEN, None)
 
     event.listen(session_factory, "after_flush", collect)
     event.listen(session_factory, "after_commit", apply)

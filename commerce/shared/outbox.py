@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Integer, String, UniqueConstraint, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from commerce.shared.clock import utcnow
@@ -50,6 +51,25 @@ class OutboxMessage(Base):
             key=self.key,
             payload=self.payload,
         )
+
+
+# Session.info key: the envelopes `write_outbox` inserted in the session's transaction (commit-time listeners,
+# such as the read cache's invalidation, read them; the ORM's flush events never see these rows).
+OUTBOX_WRITTEN = "mestocker.outbox_written"
+
+
+def write_outbox(session: Session, envelopes: Sequence[EventEnvelope]) -> None:
+    """Insert the envelopes' outbox rows in the session's transaction, in order, as one multi-row INSERT.
+
+    A Core statement, not ORM objects: an order writes three rows, and building, flushing and reading back the
+    ids of ORM objects nobody reads again was a tenth of its CPU. The rows' sequence numbers (their publishing
+    order) follow the order of `envelopes`."""
+    if not envelopes:
+        return
+    session.connection().execute(insert(OutboxMessage), [
+        {"event_id": e.id, "name": e.name, "version": e.version, "key": e.key, "occurred_at": e.occurred_at,
+         "payload": e.payload, "published_at": None, "attempts": 0, "last_error": None} for e in envelopes])
+    session.info.setdefault(OUTBOX_WRITTEN, []).extend(envelopes)
 
 
 class ProcessedMessage(Base):

@@ -20,9 +20,9 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from commerce.shared.errors import InvalidInput
-from commerce.shared.events import Event
+from commerce.shared.events import Event, EventEnvelope
 from commerce.shared.orm import Aggregate
-from commerce.shared.outbox import OutboxMessage
+from commerce.shared.outbox import write_outbox
 
 SessionFactory = Callable[[], Session]
 T = TypeVar("T")
@@ -54,6 +54,7 @@ class UnitOfWork:
         self._on_commit: list[Callable[[], None]] = []
         self._written_steps: list[Callable[[], None]] = []
         self._end_steps: list[Callable[[], None]] = []
+        self._outbox: list[EventEnvelope] = []
 
     def __enter__(self) -> Self:
         self.session = self._session_factory()
@@ -62,6 +63,7 @@ class UnitOfWork:
         self._on_commit = []
         self._written_steps = []
         self._end_steps = []
+        self._outbox = []
         self.session.info[_HELD] = self._aggregates
         return self
 
@@ -70,6 +72,7 @@ class UnitOfWork:
     ) -> None:
         # Anything not committed explicitly is rolled back: a failed command changes nothing.
         self.session.rollback()
+        self._outbox = []
         self.session.info.pop(_HELD, None)
         self.session.close()
         self._aggregates = {}
@@ -91,8 +94,13 @@ class UnitOfWork:
         return events
 
     def stage_outbox(self, event: Event) -> None:
-        """Write the event's outbox row in this transaction."""
-        self.session.add(OutboxMessage.from_envelope(event.envelope()))
+        """Write the event's outbox row in this transaction: the staged rows go in one INSERT before the `at_end`
+        steps (or at commit), in the order they were staged."""
+        self._outbox.append(event.envelope())
+
+    def _write_outbox(self) -> None:
+        staged, self._outbox = self._outbox, []
+        write_outbox(self.session, staged)
 
     def flush(self) -> None:
         self.session.flush()
@@ -122,6 +130,8 @@ class UnitOfWork:
         if not phase:
             return False
         self.session.flush()
+        if phase is self._end_steps:
+            self._write_outbox()
         steps = list(phase)
         phase.clear()
         for step in steps:
@@ -139,6 +149,7 @@ class UnitOfWork:
     def commit(self) -> None:
         if self._written_steps or self._end_steps:  # a deferred stock UPDATE never skipped: that would oversell
             raise RuntimeError("commit with deferred steps not run (UnitOfWork.run_end_steps)")
+        self._write_outbox()
         self.session.commit()
         hooks, self._on_commit = self._on_commit, []
         for hook in hooks:
@@ -146,3 +157,4 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+        self._outbox = []

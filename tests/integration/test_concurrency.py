@@ -142,8 +142,11 @@ def test_an_order_takes_the_stock_row_last(platform: Platform) -> None:
     writes = [s for s in seen if s.split()[0] in {"INSERT", "UPDATE", "DELETE"}]
     assert [s.startswith("UPDATE stock_levels") for s in writes[-2:]] == [True, True], writes[-4:]
     assert not any(s.startswith("UPDATE stock_levels") for s in writes[:-2])
-    # The new order is written once, already payable (no UPDATE of it after its INSERT).
+    # The new order is written once, already payable (no UPDATE of it after its INSERT), and its events' outbox
+    # rows in one INSERT just before the stock rows are taken.
     assert not any(s.startswith("UPDATE orders") for s in writes), writes
+    assert [s.startswith("INSERT INTO outbox") for s in writes].count(True) == 1, writes
+    assert writes[-3].startswith("INSERT INTO outbox"), writes[-4:]
 
 
 def test_an_order_writes_its_ledger_rows_once_and_their_events_carry_their_ids(platform: Platform) -> None:
@@ -161,6 +164,10 @@ def test_an_order_writes_its_ledger_rows_once_and_their_events_carry_their_ids(p
         assert order is not None
         status, warehouse, due = order.status, order.warehouse, order.payment_due_at
     assert set(movements) == {"CAF-004", "CAF-001"} and recorded == movements
+    with platform.read_uow() as uow:  # published in the order they happened
+        names = [row.name for row in uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.seq))
+                 if order_id in (row.payload.get("order_id"), row.payload.get("reference"))]
+    assert names == ["order.created", "stock.reserved", "movement.recorded", "movement.recorded"], names
     assert (status, warehouse) == ("pending_payment", "BOG") and due is not None
 
 
