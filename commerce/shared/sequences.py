@@ -26,6 +26,9 @@ class Counter(Base):
 SEQUENCES = {"order": 1001, "purchase_order": 1, "transfer": 1, "support_ticket": 1}
 
 
+_NEXTVAL = {name: text(f"SELECT nextval('number_{name}')") for name in SEQUENCES}
+
+
 def next_value(uow: UnitOfWork, name: str, *, start: int = 1) -> int:
     """Atomically increment and return counter `name` (created at `start` on first use).
 
@@ -33,7 +36,7 @@ def next_value(uow: UnitOfWork, name: str, *, start: int = 1) -> int:
     row lock (PostgreSQL) or runs inside the writer lock (SQLite). Two transactions never get the same value.
     """
     if name in SEQUENCES and uow.session.get_bind().dialect.name == "postgresql":
-        return int(uow.session.execute(text(f"SELECT nextval('number_{name}')")).scalar_one())
+        return int(uow.session.connection().execute(_NEXTVAL[name]).scalar_one())  # Core: nothing to flush first
     bumped = uow.session.execute(
         update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
     ).scalar_one_or_none()
