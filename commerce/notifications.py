@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, lazyload, mapped_column
 
 from commerce.fulfillment.models import PurchaseOrder, PurchaseOrderStatus
 from commerce.fulfillment.reorder_proposals import ProposalKind, ReorderProposal, TransferProposalStatus
@@ -123,10 +123,15 @@ def compose(event: events.Event, order: Order) -> str | None:
     return None
 
 
+# The texts need the order's own columns only: its lines and payments (loaded eagerly by default, a query each)
+# are left to load on access.
+_ORDER_ONLY = (lazyload(Order.lines), lazyload(Order.payments))
+
+
 def notify_buyer(event: events.Event, uow: UnitOfWork) -> None:
     """Consumer: record the buyer notification for an order event (once per event and buyer)."""
     order_id = getattr(event, "order_id", None)
-    order = uow.session.get(Order, order_id) if order_id else None
+    order = uow.session.get(Order, order_id, options=_ORDER_ONLY) if order_id else None
     if order is None:
         return
     text = compose(event, order)
