@@ -263,9 +263,9 @@ def render_document(info: RunInfo, results: list[DatabaseResult], reading: list[
         "## What is measured",
         "",
         "- **place order**: `bus.handle(PlaceOrder(...))` as buyer BUY-001 (Laura Gómez), one unit of CAF-004 "
-        "at BOG. One transaction: order + line, the `order` counter, fulfillment's reservation (guarded UPDATE "
-        "of the stock level, ledger row, reservation row), the order's status change, and an outbox row per "
-        "domain event.",
+        "at BOG. One transaction: order + line (written once, already payable), the order number, "
+        "fulfillment's reservation (ledger row, reservation row, and last the guarded UPDATE of the stock "
+        "level), and an outbox row per domain event (one multi-row INSERT).",
         "- **reserve stock**: `bus.handle(ReserveStock(...))` as SYSTEM, one unit of TEC-552 at BOG (cart "
         "reservation): guarded UPDATE, ledger row, reservation row, outbox rows.",
         "- **bare baseline**: the same number of transactions, each one SQLAlchemy Core INSERT into a scratch "

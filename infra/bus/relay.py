@@ -44,7 +44,7 @@ class OutboxRelay:
                 # write too) run would deadlock. Read, let go, publish, then mark.
                 session.rollback()
                 return self._relay_unlocked()
-            batch = [(row.seq, row.envelope()) for row in self._batch(session)]
+            batch = self._batch(session)
             if not batch:
                 session.rollback()
                 return 0
@@ -57,20 +57,24 @@ class OutboxRelay:
             self._mark_published(session, seqs)
             return len(batch)
 
-    def _batch(self, session: Session) -> list[OutboxMessage]:
-        return list(
-            session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.published_at.is_(None))
-                .order_by(OutboxMessage.seq)
-                .limit(self.batch_size)
-                .with_for_update(skip_locked=True)
-            )
+    def _batch(self, session: Session) -> list[tuple[int, EventEnvelope]]:
+        """The next unpublished rows as (seq, envelope), locked (SKIP LOCKED). Read as columns: ORM objects of
+        rows the relay only forwards were a sixth of the worker's CPU under load."""
+        rows = session.execute(
+            select(OutboxMessage.seq, OutboxMessage.event_id, OutboxMessage.name, OutboxMessage.version,
+                   OutboxMessage.key, OutboxMessage.occurred_at, OutboxMessage.payload)
+            .where(OutboxMessage.published_at.is_(None))
+            .order_by(OutboxMessage.seq)
+            .limit(self.batch_size)
+            .with_for_update(skip_locked=True)
         )
+        return [(row.seq, EventEnvelope(id=row.event_id, name=row.name, version=row.version,
+                                        occurred_at=row.occurred_at, key=row.key, payload=row.payload))
+                for row in rows]
 
     def _relay_unlocked(self) -> int:
         with self.read_session_factory() as session:
-            batch = [(row.seq, row.envelope()) for row in self._batch(session)]
+            batch = self._batch(session)
             session.rollback()
         if not batch:
             return 0
