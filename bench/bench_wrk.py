@@ -67,6 +67,51 @@ class Result:
     p99_ms: float
     requests: int
     errors: int
+    cpu_ms: dict[str, float]  # CPU time per answered request, by process kind (`cpu_by_kind`)
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+KINDS = ("api", "worker", "postgres", "redis")
+
+
+def _descendants(root: int) -> set[int]:
+    """`root` and every process below it (the uvicorn supervisor's worker processes)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    found, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        found.add(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def cpu_by_kind(api_pid: int, worker_pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the API processes, the worker, PostgreSQL and Redis, read from
+    /proc: which process costs what per request, on a machine whose cores they all share."""
+    api = _descendants(api_pid)
+    totals = dict.fromkeys(KINDS, 0.0)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        pid = int(entry)
+        kind = ("api" if pid in api else "worker" if pid == worker_pid else "postgres" if name == "postgres"
+                else "redis" if name.startswith("redis-server") else None)
+        if kind:
+            totals[kind] += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return totals
 
 
 ENDPOINTS = [
@@ -103,8 +148,15 @@ def seed(env: dict[str, str]) -> None:
                                         reason="benchmark: stock para no agotar", actor=SYSTEM))
 
 
+@dataclass
+class Served:
+    base: str
+    api_pid: int
+    worker_pid: int
+
+
 @contextlib.contextmanager
-def served(env: dict[str, str], workers: int) -> Iterator[str]:
+def served(env: dict[str, str], workers: int) -> Iterator[Served]:
     port = free_port()
     log_dir = Path(tempfile.gettempdir()) / f"mestocker-wrk-logs-{os.getpid()}"
     log_dir.mkdir(exist_ok=True)
@@ -126,7 +178,7 @@ def served(env: dict[str, str], workers: int) -> Iterator[str]:
                     raise RuntimeError(f"the server did not start; see {server_log.name}") from None
             time.sleep(0.5)
         time.sleep(2.0 * workers)  # let the last workers finish their lifespans
-        yield base
+        yield Served(base, server.pid, worker.pid)
     finally:
         for proc in (server, worker):
             proc.terminate()
@@ -177,8 +229,9 @@ def prime(base: str, endpoint: Endpoint, auth: dict[str, str]) -> None:
         raise RuntimeError(f"{endpoint.label}: {reply.status_code} {reply.text[:300]}")
 
 
-def measure(base: str, auth: dict[str, str], workers: int, *, seconds: float, connections: int,
+def measure(served: Served, auth: dict[str, str], workers: int, *, seconds: float, connections: int,
             only: list[str] | None = None) -> list[Result]:
+    base = served.base
     results = []
     for endpoint in ENDPOINTS:
         if only and "healthz" not in endpoint.path and not any(word in endpoint.label for word in only):
@@ -186,15 +239,19 @@ def measure(base: str, auth: dict[str, str], workers: int, *, seconds: float, co
         for _ in range(workers * 2):  # every worker process, most likely
             prime(base, endpoint, auth)
         wrk(base, endpoint, auth, seconds=1, connections=connections)  # warm-up: caches, pools, JIT of nothing
+        before = cpu_by_kind(served.api_pid, served.worker_pid)
         raw = wrk(base, endpoint, auth, seconds=seconds, connections=connections)
+        after = cpu_by_kind(served.api_pid, served.worker_pid)
         errors = int(raw["status_errors"] + raw["socket_errors"])
+        answered = max(1, raw["requests"] - errors)
         # Only answered requests count: an error (4xx/5xx, a dropped socket) is not throughput.
         result = Result(workers=workers, label=endpoint.label,
                         rps=max(0, raw["requests"] - errors) / (raw["duration_us"] / 1e6),
                         p50_ms=raw["p50_us"] / 1000, p95_ms=raw["p95_us"] / 1000, p99_ms=raw["p99_us"] / 1000,
-                        requests=int(raw["requests"]), errors=errors)
+                        requests=int(raw["requests"]), errors=errors,
+                        cpu_ms={k: (after[k] - before[k]) * 1000 / answered for k in KINDS})
         say(f"{workers} worker(s) {endpoint.label}: {result.rps:,.0f} req/s, p95 {result.p95_ms:.1f} ms, "
-            f"{result.errors} errors")
+            f"{result.errors} errors; CPU ms/request " + ", ".join(f"{k} {v:.2f}" for k, v in result.cpu_ms.items()))
         results.append(result)
     return results
 
@@ -214,14 +271,19 @@ def render(results: list[Result], *, seconds: float, connections: int, started: 
         "- Every request but `/healthz` pays the rate limiter on Redis (ceilings set out of reach, so the counting "
         "is measured and no 429 is served); Req/s counts answered requests only.",
         "",
-        "| Workers | Request | Req/s | ÷ healthz | p50 ms | p95 ms | p99 ms | Requests | Errors |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "- CPU ms/request: CPU time (user + system, from /proc) the API processes · `mestocker worker` · "
+        "PostgreSQL used during the run, per answered request (wrk and Redis not included; /proc counts in "
+        "10 ms ticks).",
+        "",
+        "| Workers | Request | Req/s | ÷ healthz | p50 ms | p95 ms | p99 ms | Requests | Errors | CPU ms/request |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     floor = {r.workers: r.rps for r in results if "healthz" in r.label}
     for r in results:
         ratio = "—" if "healthz" in r.label else f"{r.rps / floor[r.workers]:.0%}"
+        cpu = " · ".join(f"{r.cpu_ms[k]:.2f}" for k in ("api", "worker", "postgres"))
         lines.append(f"| {r.workers} | {r.label} | {r.rps:,.0f} | {ratio} | {r.p50_ms:.1f} | {r.p95_ms:.1f} | "
-                     f"{r.p99_ms:.1f} | {r.requests:,} | {r.errors} |")
+                     f"{r.p99_ms:.1f} | {r.requests:,} | {r.errors} | {cpu} |")
     return "\n".join(lines)
 
 
@@ -243,9 +305,9 @@ def main(argv: list[str] | None = None) -> int:
         say("seeding PostgreSQL…")
         seed(env)
         for workers in args.workers:
-            with served(env, workers) as base:
-                results += measure(base, tokens(base), workers, seconds=args.duration, connections=args.connections,
-                                   only=args.only)
+            with served(env, workers) as running:
+                results += measure(running, tokens(running.base), workers, seconds=args.duration,
+                                   connections=args.connections, only=args.only)
     text = render(results, seconds=args.duration, connections=args.connections, started=started, load=load)
     print(text)
     if not args.no_write:
