@@ -16,9 +16,13 @@ from langgraph.types import interrupt
 
 from commerce.shared import exactly_once
 from tools.base import Runtime
-from tools.results import ToolResult, cancelled
+from tools.results import ToolResult, cancelled, ok
 
 CONFIRM = "confirm"
+# What a replay answers when the process that ran the write died before storing its result: the write committed
+# (the key was marked in its transaction), so it is never run again; its details are one read away.
+ALREADY_DONE = ok("Esa acción ya quedó hecha; consulta su estado para ver el detalle (por ejemplo, «estado de mi "
+                  "pedido»).")
 
 
 class PendingWrite:
@@ -43,7 +47,7 @@ class PendingWrite:
         if not is_confirmation(decision):
             return cancelled(cancel_message)
         result, _replayed = exactly_once.run_once(self.context.bus, scope=self.scope, key=self.key,
-                                                  request=self.request, work=execute)
+                                                  request=self.request, work=execute, if_interrupted=ALREADY_DONE)
         return result
 
 

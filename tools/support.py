@@ -10,7 +10,7 @@ from commerce import support
 from commerce.shared import exactly_once
 from tools import knowledge_hook
 from tools.base import Runtime, agent_tool
-from tools.confirmation import PendingWrite
+from tools.confirmation import ALREADY_DONE, PendingWrite
 from tools.results import ToolResult, error, ok
 
 log = logging.getLogger(__name__)
@@ -79,5 +79,5 @@ def escalate_to_human(summary: str, *, runtime: Runtime) -> ToolResult:
                   "mismo canal.", ticket)
 
     result, _replayed = exactly_once.run_once(ctx.bus, scope=write.scope, key=write.key, request=write.request,
-                                              work=execute)
+                                              work=execute, if_interrupted=ALREADY_DONE)
     return result

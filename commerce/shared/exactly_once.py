@@ -7,12 +7,14 @@ stored result back instead of doing the work again.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 from collections.abc import Callable
 from typing import Any
 
 from commerce.shared import idempotency
-from commerce.shared.messagebus import MessageBus
+from commerce.shared.messagebus import MessageBus, in_next_transaction
 
 MAX_KEY_LENGTH = idempotency.MAX_KEY_LENGTH
 
@@ -37,20 +39,32 @@ def stored_result(bus: MessageBus, *, scope: str, key: str, request: Any) -> dic
 
 
 def run_once(
-    bus: MessageBus, *, scope: str, key: str, request: Any, work: Callable[[], dict[str, Any]]
+    bus: MessageBus, *, scope: str, key: str, request: Any, work: Callable[[], dict[str, Any]],
+    if_interrupted: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Run `work` unless the key already ran; return (result, replayed).
 
     Raises Conflict while another run of the same key is in flight and InvalidInput when the key
-    was used for a different request. If `work` raises, the claim is released so a retry may run."""
+    was used for a different request. If `work` raises before any command of it committed, the claim is
+    released so a retry may run.
+
+    With `if_interrupted`, the first command `work` runs through the bus marks the key done in its own
+    transaction, with `if_interrupted` as the stored result until `work` returns and its real result replaces
+    it: a process that dies between the command's commit and storing the result leaves a key that replays
+    `if_interrupted` (the work is never done twice), instead of a claim another process takes over once
+    stale and runs again."""
     key = _fit(key)
     fingerprint = idempotency.request_fingerprint(request)
     replay = bus.handle(idempotency.ClaimIdempotencyKey(scope=scope, key=key, request_hash=fingerprint))
     if replay is not None:
         body: dict[str, Any] = replay.body
         return body, True
+    joined = contextlib.nullcontext() if if_interrupted is None else in_next_transaction(
+        functools.partial(idempotency.complete_idempotent_request, idempotency.CompleteIdempotentRequest(
+            scope=scope, key=key, status_code=200, body=if_interrupted)))
     try:
-        result = work()
+        with joined:
+            result = work()
     except BaseException:
         bus.handle(idempotency.ReleaseIdempotencyKey(scope=scope, key=key))
         raise

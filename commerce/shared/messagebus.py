@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError
@@ -33,6 +34,23 @@ EventHandler = Callable[..., None]
 # serialization failures.
 _TRANSIENT = ("database is locked", "deadlock detected", "could not serialize")
 MAX_ATTEMPTS = 5
+
+
+# Steps to run inside the transaction of the next command this context handles, right after its handler (how
+# commerce.shared.exactly_once marks a claimed key done in the same transaction as the work the key guards).
+_NEXT_TRANSACTION: ContextVar[list[Callable[[UnitOfWork], None]] | None] = ContextVar(
+    "mestocker_next_transaction", default=None)
+
+
+@contextmanager
+def in_next_transaction(step: Callable[[UnitOfWork], None]) -> Iterator[None]:
+    """Within the block, the first command that commits runs `step(uow)` in its own transaction (again on a retried
+    attempt, never after the commit)."""
+    token = _NEXT_TRANSACTION.set([step])
+    try:
+        yield
+    finally:
+        _NEXT_TRANSACTION.reset(token)
 
 
 def inject(handler: Callable[..., Any], dependencies: dict[str, Any]) -> Callable[..., Any]:
@@ -89,10 +107,15 @@ class MessageBus:
                   then: Callable[[UnitOfWork, Any], Any] | None = None) -> Any:
         with self.uow_factory() as uow:
             result = handler(command, uow)
+            joined = _NEXT_TRANSACTION.get()
+            for step in joined or ():
+                step(uow)
             self._drain_events(uow)
             while uow.run_end_steps():  # the hot-row UPDATEs, last (UnitOfWork.at_end)
                 self._drain_events(uow)
             uow.commit()
+            if joined:
+                joined.clear()  # committed: later commands of the block do not run the steps again
             return result if then is None else then(uow, result)
 
     def _drain_events(self, uow: UnitOfWork) -> None:

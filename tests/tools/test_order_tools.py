@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import update
 
 from commerce.identity.principal import Principal
+from commerce.shared import idempotency
+from commerce.shared.clock import utcnow
+from commerce.shared.idempotency import IdempotencyRecord
 from commerce.shared.sequences import last_given
 from infra.bootstrap import Platform
 from tests.tools.conftest import ADMIN, ANDRES, CAFE, LAURA, TECH, Harness, events_named, level, snapshot
@@ -161,3 +167,31 @@ def test_create_order_refused_before_asking(harness: Harness, platform: Platform
     out = harness.call(principal, "create_order", args)
     assert out.status == status
     assert snapshot(platform) == before
+
+
+def test_a_confirmed_order_whose_process_died_before_storing_its_result_is_not_placed_again(
+        harness: Harness, platform: Platform, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The order commits, then the process "dies" before the tool's result is stored under its key. A resume of
+    # the same checkpoint — even after the claim would count as abandoned — answers without ordering again.
+    before = len(snapshot(platform)["orders"])
+    harness.call(LAURA, "create_order", {"lines": [{"sku": "CAF-004", "quantity": 1}]}, call_id="call-dies")
+    pending = harness.pending_checkpoint()
+    handle = platform.bus.handle
+
+    def dies_before_storing(command: object, **kwargs: object) -> object:
+        if isinstance(command, idempotency.CompleteIdempotentRequest):
+            raise KeyboardInterrupt("the process died")
+        return handle(command, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(platform.bus, "handle", dies_before_storing)
+    with pytest.raises(KeyboardInterrupt):
+        harness.resume(LAURA, "confirm")
+    monkeypatch.setattr(platform.bus, "handle", handle)
+    assert len(snapshot(platform)["orders"]) == before + 1
+    with platform.uow() as uow:  # long after: a pending claim this old would be taken over and run again
+        uow.session.execute(update(IdempotencyRecord).where(IdempotencyRecord.scope == "agent-tool:create_order")
+                            .values(created_at=utcnow() - timedelta(hours=1)))
+        uow.commit()
+    replay = harness.resume(LAURA, "confirm", checkpoint=pending)
+    assert replay.status == "ok" and "ya quedó hecha" in replay.result["message"]  # type: ignore[index]
+    assert len(snapshot(platform)["orders"]) == before + 1

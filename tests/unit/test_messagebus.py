@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from commerce.shared import events
 from commerce.shared.commands import Command
-from commerce.shared.messagebus import MessageBus, inject
+from commerce.shared.messagebus import MessageBus, in_next_transaction, inject
 from commerce.shared.unit_of_work import UnitOfWork
 
 
@@ -124,3 +124,24 @@ def test_inject_binds_only_declared_dependencies() -> None:
     deps = {"gateway": "sandbox", "clock": "unused"}
     assert inject(needs_gateway, deps)(Ping(order_id="x"), FakeUnitOfWork()) == "sandbox"
     assert inject(needs_nothing, deps) is needs_nothing
+
+
+def test_a_step_joins_the_first_command_that_commits_in_its_block_and_no_other() -> None:
+    uow = FakeUnitOfWork()
+    joined: list[int] = []
+
+    def handle(cmd: Ping, uow: UnitOfWork) -> None:
+        if cmd.order_id == "fails":
+            raise ValueError("refused")
+
+    bus = _bus(uow, handle)
+    bus.handle(Ping(order_id="before"))  # outside the block: no step
+    with in_next_transaction(lambda u: joined.append(uow.committed)):
+        with pytest.raises(ValueError):
+            bus.handle(Ping(order_id="fails"))  # rolled back: the step is still to run
+        assert joined == []
+        bus.handle(Ping(order_id="first"))
+        bus.handle(Ping(order_id="second"))
+    bus.handle(Ping(order_id="after"))
+    assert joined == [1]  # once, inside the first committed command's transaction (before its commit)
+    assert uow.committed == 4
