@@ -4,6 +4,7 @@ uvicorn processes answer and share the read cache (a write through one is seen t
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -59,8 +60,12 @@ def test_two_workers_share_the_cache(postgres_copy: str, redis_url: str, tmp_pat
            "MESTOCKER_JWT_SECRET": "x" * 40,
            # the keys the PostgreSQL template was seeded with (personal columns are encrypted)
            "MESTOCKER_ENCRYPTION_KEY_FILE": str(TEST_KEY_FILE)}
+    # The output goes to a file, not a pipe nobody reads while the test runs (a full pipe blocks the server).
+    log_path = tmp_path / "serve.log"
+    log = log_path.open("w")
     server = subprocess.Popen([*MESTOCKER, "serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port)],
-                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+                              start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 300  # two full imports at once on a busy machine
@@ -70,7 +75,7 @@ def test_two_workers_share_the_cache(postgres_copy: str, redis_url: str, tmp_pat
                     break
             except httpx.TransportError:
                 pass
-            assert server.poll() is None, server.stdout.read() if server.stdout else ""
+            assert server.poll() is None, log_path.read_text()
             assert time.monotonic() < deadline, "the workers did not start"
             time.sleep(0.5)
         assert len(_children(server.pid)) >= 2
@@ -98,4 +103,12 @@ def test_two_workers_share_the_cache(postgres_copy: str, redis_url: str, tmp_pat
             assert reserved() == {before.pop() + 3}
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=60)  # a graceful stop of both workers, on a machine busy with other tests
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+            pytest.fail("`serve --workers 2` did not stop within 60 s of SIGTERM; its output:\n"
+                        + log_path.read_text()[-4000:])
+        finally:
+            log.close()
