@@ -5,6 +5,7 @@ A restarted server opens the same store, so no conversation is lost."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,10 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from infra.crypto import KeyRing, checkpoint_serializer
 from infra.erasure_storage import CHECKPOINT_TABLES, scrub_sqlite_file
 from infra.settings import Settings
+
+# The advisory lock key that serialises the checkpoint tables' setup across processes (any fixed 64-bit number).
+CHECKPOINT_SETUP_LOCK = 0x4D45_5354_434B_5031  # "MESTCKP1"
+SETUP_WAIT_SECONDS = 120.0
 
 
 def libpq_url(database_url: str) -> str:
@@ -41,9 +46,24 @@ def open_checkpointer(settings: Settings) -> tuple[BaseCheckpointSaver[Any], Cal
         libpq_url(settings.database_url), min_size=1, max_size=max(2, settings.database_pool_size // 2), open=True,
         kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
     )
-    pg_saver = PostgresSaver(pool, serde=checkpoint_serializer(KeyRing(settings)))  # type: ignore[arg-type]
-    pg_saver.setup()
-    return pg_saver, pool.close
+    serde = checkpoint_serializer(KeyRing(settings))
+    with pool.connection() as conn:
+        # Several processes start at once (`serve --workers N`, pods of a deployment): LangGraph's setup() is
+        # not safe to run concurrently (two processes insert the same `checkpoint_migrations` row and one fails
+        # its startup), so it runs under a PostgreSQL advisory lock, one process after the other.
+        # Polled with pg_try_advisory_lock, not waited for in pg_advisory_lock: the migrations build indexes
+        # CONCURRENTLY, which waits for every open statement, a blocked pg_advisory_lock included (a deadlock).
+        deadline = time.monotonic() + SETUP_WAIT_SECONDS
+        taken = "SELECT pg_try_advisory_lock(%s) AS taken"
+        while not (conn.execute(taken, (CHECKPOINT_SETUP_LOCK,)).fetchone() or {}).get("taken"):
+            if time.monotonic() > deadline:
+                raise TimeoutError("another process has been setting up the checkpoint tables for too long")
+            time.sleep(0.2)
+        try:
+            PostgresSaver(conn, serde=serde).setup()  # type: ignore[arg-type]
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (CHECKPOINT_SETUP_LOCK,))
+    return PostgresSaver(pool, serde=serde), pool.close  # type: ignore[arg-type]
 
 
 def forget_conversations(settings: Settings, user_id: int) -> int:
