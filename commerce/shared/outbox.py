@@ -32,25 +32,28 @@ class OutboxMessage(Base):
 
     @classmethod
     def from_envelope(cls, envelope: EventEnvelope) -> OutboxMessage:
-        return cls(
-            event_id=envelope.id,
-            name=envelope.name,
-            version=envelope.version,
-            key=envelope.key,
-            occurred_at=envelope.occurred_at,
-            payload=envelope.payload,
-            attempts=0,
-        )
+        return cls(**outbox_row(envelope))
 
     def envelope(self) -> EventEnvelope:
-        return EventEnvelope(
-            id=self.event_id,
-            name=self.name,
-            version=self.version,
-            occurred_at=self.occurred_at,
-            key=self.key,
-            payload=self.payload,
-        )
+        return envelope_of(self)
+
+
+def outbox_row(envelope: EventEnvelope) -> dict[str, Any]:
+    """The outbox row's column values for an event envelope (not yet published)."""
+    return {"event_id": envelope.id, "name": envelope.name, "version": envelope.version, "key": envelope.key,
+            "occurred_at": envelope.occurred_at, "payload": envelope.payload, "published_at": None, "attempts": 0,
+            "last_error": None}
+
+
+# The columns `envelope_of` reads: a relay selects just these, no ORM object per row.
+ENVELOPE_COLUMNS = (OutboxMessage.event_id, OutboxMessage.name, OutboxMessage.version, OutboxMessage.key,
+                    OutboxMessage.occurred_at, OutboxMessage.payload)
+
+
+def envelope_of(row: Any) -> EventEnvelope:
+    """The envelope of an outbox row: an OutboxMessage, or a result row holding ENVELOPE_COLUMNS."""
+    return EventEnvelope(id=row.event_id, name=row.name, version=row.version, occurred_at=row.occurred_at,
+                         key=row.key, payload=row.payload)
 
 
 # Session.info key: the envelopes `write_outbox` inserted in the session's transaction (commit-time listeners,
@@ -66,9 +69,7 @@ def write_outbox(session: Session, envelopes: Sequence[EventEnvelope]) -> None:
     order) follow the order of `envelopes`."""
     if not envelopes:
         return
-    session.connection().execute(insert(OutboxMessage), [
-        {"event_id": e.id, "name": e.name, "version": e.version, "key": e.key, "occurred_at": e.occurred_at,
-         "payload": e.payload, "published_at": None, "attempts": 0, "last_error": None} for e in envelopes])
+    session.connection().execute(insert(OutboxMessage), [outbox_row(envelope) for envelope in envelopes])
     session.info.setdefault(OUTBOX_WRITTEN, []).extend(envelopes)
 
 

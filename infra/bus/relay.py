@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.shared.clock import utcnow
 from commerce.shared.events import EventEnvelope
-from commerce.shared.outbox import OutboxMessage
+from commerce.shared.outbox import ENVELOPE_COLUMNS, OutboxMessage, envelope_of
 from infra.bus.base import Publisher, PublishError
 
 log = logging.getLogger(__name__)
@@ -61,16 +61,13 @@ class OutboxRelay:
         """The next unpublished rows as (seq, envelope), locked (SKIP LOCKED). Read as columns: ORM objects of
         rows the relay only forwards were a sixth of the worker's CPU under load."""
         rows = session.execute(
-            select(OutboxMessage.seq, OutboxMessage.event_id, OutboxMessage.name, OutboxMessage.version,
-                   OutboxMessage.key, OutboxMessage.occurred_at, OutboxMessage.payload)
+            select(OutboxMessage.seq, *ENVELOPE_COLUMNS)
             .where(OutboxMessage.published_at.is_(None))
             .order_by(OutboxMessage.seq)
             .limit(self.batch_size)
             .with_for_update(skip_locked=True)
         )
-        return [(row.seq, EventEnvelope(id=row.event_id, name=row.name, version=row.version,
-                                        occurred_at=row.occurred_at, key=row.key, payload=row.payload))
-                for row in rows]
+        return [(row.seq, envelope_of(row)) for row in rows]
 
     def _relay_unlocked(self) -> int:
         with self.read_session_factory() as session:
