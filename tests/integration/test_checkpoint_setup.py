@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -19,26 +20,13 @@ def test_concurrent_first_opens_of_the_checkpoint_store_all_succeed(database_url
     # with a duplicate `checkpoint_migrations` row.
     settings = make_settings(tmp_path, database_url)
     start = threading.Barrier(4)
-    errors: list[BaseException] = []
-    closers: list[Callable[[], None]] = []
-    lock = threading.Lock()
 
-    def open_one() -> None:
+    def open_one(_: int) -> tuple[object, Callable[[], None]]:
         start.wait(timeout=30)
-        try:
-            _saver, close = open_checkpointer(settings)
-        except BaseException as exc:
-            with lock:
-                errors.append(exc)
-            return
-        with lock:
-            closers.append(close)
+        return open_checkpointer(settings)
 
-    threads = [threading.Thread(target=open_one) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    for close in closers:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        opened = list(pool.map(open_one, range(4)))  # a start that fails raises here
+    for _saver, close in opened:
         close()
-    assert errors == [] and len(closers) == 4, errors
+    assert len(opened) == 4
