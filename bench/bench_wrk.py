@@ -74,43 +74,41 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 KINDS = ("api", "worker", "postgres", "redis")
 
 
-def _descendants(root: int) -> set[int]:
-    """`root` and every process below it (the uvicorn supervisor's worker processes)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-    found, todo = set(), [root]
-    while todo:
-        pid = todo.pop()
-        found.add(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
-
-def cpu_by_kind(api_pid: int, worker_pid: int) -> dict[str, float]:
-    """CPU seconds (user + system) used so far by the API processes, the worker, PostgreSQL and Redis, read from
-    /proc: which process costs what per request, on a machine whose cores they all share."""
-    api = _descendants(api_pid)
-    totals = dict.fromkeys(KINDS, 0.0)
+def _processes() -> dict[int, tuple[int, str, float]]:
+    """Every process's (parent pid, name, CPU seconds so far), from one pass over /proc."""
+    found = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
+        except OSError:  # gone meanwhile
             continue
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat.rsplit(")", 1)[1].split()
-        pid = int(entry)
+        found[int(entry)] = (int(fields[1]), stat[stat.index("(") + 1:stat.rindex(")")],
+                             (int(fields[11]) + int(fields[12])) / CLOCK_TICKS)
+    return found
+
+
+def cpu_by_kind(api_pid: int, worker_pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the API processes, the worker, PostgreSQL and Redis, read from
+    /proc: which process costs what per request, on a machine whose cores they all share. The API is `api_pid`
+    and every process below it (the uvicorn supervisor's worker processes)."""
+    processes = _processes()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _name, _cpu) in processes.items():
+        children.setdefault(parent, []).append(pid)
+    api, todo = set(), [api_pid]
+    while todo:
+        pid = todo.pop()
+        api.add(pid)
+        todo.extend(children.get(pid, []))
+    totals = dict.fromkeys(KINDS, 0.0)
+    for pid, (_parent, name, cpu) in processes.items():
         kind = ("api" if pid in api else "worker" if pid == worker_pid else "postgres" if name == "postgres"
                 else "redis" if name.startswith("redis-server") else None)
         if kind:
-            totals[kind] += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            totals[kind] += cpu
     return totals
 
 
